@@ -1,0 +1,51 @@
+# Two targets set up a fresh machine on their own (a .venv in the repo) and then do their job:
+#   make demo   - the main job: SynthAU -> train (AUNCE) -> linear evaluation, via papermill
+#   make test   - nbdev_export/nbdev_clean leave no diff, README in sync, nbdev_test, pytest tests/
+SHELL := /bin/bash
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.aunce-installed
+DEMO_OUT ?= runs/demo
+export HF_HUB_OFFLINE := 1
+export PYTHONHASHSEED := 0
+
+.PHONY: install demo test synth-demo readme bench
+
+install: $(STAMP)
+
+# torch/torchvision first, as a matching pair (other pairs fail to import torchvision on our machines);
+# setup.py only states ranges so users keep their own CUDA build.
+$(STAMP): setup.py settings.ini
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q torch==2.14.1 torchvision==0.29.1
+	$(BIN)/python -m pip install -q -e '.[dev]'
+	$(BIN)/python -m ipykernel install --sys-prefix --name python3 >/dev/null
+	touch $@
+
+demo: $(STAMP)
+	mkdir -p $(DEMO_OUT)
+	$(BIN)/papermill nbs/train.ipynb $(DEMO_OUT)/train.ipynb -p out_dir $(DEMO_OUT) --cwd nbs
+	@echo "executed notebook: $(DEMO_OUT)/train.ipynb"
+	@echo "results:           $(DEMO_OUT)/results.json"
+
+synth-demo: $(STAMP)
+	$(BIN)/aunce-synth --profile bp4d --subjects 6 --frames 60 --out data/synth-demo --seed 0
+	$(BIN)/aunce-data check --dataset synth --root data/synth-demo
+
+readme: $(STAMP)
+	$(BIN)/python tools/make_readme.py
+
+test: $(STAMP)
+	$(BIN)/nbdev_export
+	$(BIN)/nbdev_clean
+	$(BIN)/python tools/make_readme.py --check
+	@if git rev-parse --git-dir >/dev/null 2>&1 && [ -n "$$(git status --porcelain -- aunce nbs README.md)" ]; then \
+	  git status --porcelain -- aunce nbs README.md; \
+	  echo "nbdev_export/nbdev_clean changed the files above: run them and commit the result"; exit 1; fi
+	$(BIN)/nbdev_test --n_workers 2 --timing
+	$(BIN)/python -m pytest -q tests/
+
+bench: $(STAMP)
+	$(BIN)/python benchmarks/synth_speed.py
+	$(BIN)/python benchmarks/loss_speed.py
