@@ -1,7 +1,5 @@
-from pkg_resources import parse_version
 from configparser import ConfigParser
 import setuptools, shlex
-assert parse_version(setuptools.__version__) >= parse_version('36.2')
 
 # Package metadata lives in settings.ini (nbdev 2); this file only turns it into setuptools' arguments.
 config = ConfigParser(delimiters=['='])
