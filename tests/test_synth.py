@@ -1,0 +1,112 @@
+"""Integration tests of the SynthAU command line (`aunce-synth`): layout, folds, determinism, bad arguments."""
+import json, os, shutil, subprocess, sys
+from pathlib import Path
+import numpy as np
+import pytest
+from PIL import Image
+
+ROOT = Path(__file__).resolve().parents[1]
+SCRIPT = Path(sys.executable).parent / "aunce-synth"
+TINY = ["--profile", "bp4d", "--subjects", "3", "--frames", "6", "--videos", "2", "--size", "64", "--seed", "0",
+        "--label-noise", "0.2"]
+AUS = [1, 2, 4, 6, 7, 10, 12, 14, 15, 17, 23, 24]
+
+def run(*args):
+    "Run aunce-synth (the console script when installed, else the same entry point through python -c)."
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])}
+    cmd = [str(SCRIPT)] if SCRIPT.exists() else [sys.executable, "-c", "from aunce.synth import synth_cli; synth_cli()"]
+    return subprocess.run(cmd + [str(a) for a in args], capture_output=True, text=True, env=env, cwd=ROOT, timeout=600)
+
+def tree(root):
+    return {str(p.relative_to(root)): p.read_bytes() for p in sorted(Path(root).rglob("*")) if p.is_file()}
+
+@pytest.fixture(scope="module")
+def tiny(tmp_path_factory):
+    out = tmp_path_factory.mktemp("synth") / "a"
+    r = run(*TINY, "--out", out)
+    assert r.returncode == 0, r.stderr
+    return out
+
+def test_layout(tiny):
+    meta = json.loads((tiny / "synthau.json").read_text())
+    assert meta["profile"] == "bp4d" and meta["aus"] == AUS and meta["seed"] == 0 and meta["label_noise"] == 0.2
+    assert meta["subjects"] == ["S001", "S002", "S003"] and meta["n_images"] == 18 and meta["size"] == 64
+    for s in meta["subjects"]:
+        for v in ("V1", "V2"):
+            imgs = sorted((tiny / "img" / s / v).glob("*.jpg"))
+            assert [p.name for p in imgs] == ["0000.jpg", "0001.jpg", "0002.jpg"]
+            assert Image.open(imgs[0]).size == (64, 64)
+            lm = (tiny / "landmarks" / s / f"{v}.csv").read_text().splitlines()
+            assert lm[0].split(",")[:3] == ["frame", "x0", "y0"] and len(lm[0].split(",")) == 137 and len(lm) == 4
+            for kind in ("labels", "labels_clean"):
+                rows = (tiny / kind / s / f"{v}.csv").read_text().splitlines()
+                assert rows[0] == "frame," + ",".join(f"AU{a}" for a in AUS) and len(rows) == 4
+            inten = (tiny / "intensity" / s / f"{v}.csv").read_text().splitlines()
+            assert inten[0].startswith("frame," + ",".join(f"AU{a}" for a in AUS)) and len(inten) == 4
+    for f in (1, 2, 3):
+        for split in ("train", "test"):
+            for kind in ("img_path", "label", "label_clean"):
+                assert (tiny / "list" / f"SYNTH_{split}_{kind}_fold{f}.txt").exists()
+
+def test_folds_subject_exclusive(tiny):
+    meta = json.loads((tiny / "synthau.json").read_text())
+    for f in (1, 2, 3):
+        sub = {}
+        for split in ("train", "test"):
+            paths = (tiny / "list" / f"SYNTH_{split}_img_path_fold{f}.txt").read_text().split()
+            assert all((tiny / "img" / p).exists() for p in paths)
+            for kind in ("label", "label_clean"):
+                lab = np.loadtxt(tiny / "list" / f"SYNTH_{split}_{kind}_fold{f}.txt", ndmin=2)
+                assert lab.shape == (len(paths), len(AUS)) and set(np.unique(lab)) <= {0, 1}
+            sub[split] = {p.split("/")[0] for p in paths}
+        assert not sub["train"] & sub["test"] and sub["train"] | sub["test"] == set(meta["subjects"])
+        assert sub["test"] == set(meta["parts"][3 - f])
+
+def test_labels_match_files(tiny):
+    "List labels are the per-video CSV rows in list order; clean = intensity >= 2; noise flips 20% of entries."
+    paths = (tiny / "list" / "SYNTH_train_img_path_fold1.txt").read_text().split()
+    for kind, sub in (("label", "labels"), ("label_clean", "labels_clean")):
+        lab = np.loadtxt(tiny / "list" / f"SYNTH_train_{kind}_fold1.txt", ndmin=2)
+        for p, row in zip(paths, lab):
+            s, v, f = p.split("/")
+            rows = np.loadtxt(tiny / sub / s / f"{v}.csv", delimiter=",", skiprows=1, ndmin=2)
+            assert (rows[int(f[:4]), 1:] == row).all()
+    for s in ("S001", "S002", "S003"):
+        clean = np.concatenate([np.loadtxt(tiny / "labels_clean" / s / f"{v}.csv", delimiter=",", skiprows=1, ndmin=2)[:, 1:] for v in ("V1", "V2")])
+        noisy = np.concatenate([np.loadtxt(tiny / "labels" / s / f"{v}.csv", delimiter=",", skiprows=1, ndmin=2)[:, 1:] for v in ("V1", "V2")])
+        inten = np.concatenate([np.loadtxt(tiny / "intensity" / s / f"{v}.csv", delimiter=",", skiprows=1, ndmin=2)[:, 1:13] for v in ("V1", "V2")])
+        assert ((inten >= 2) == (clean == 1)).all()
+        assert (noisy != clean).sum() == round(0.2 * clean.size)
+
+def test_same_seed_same_bytes(tiny, tmp_path):
+    r = run(*TINY, "--out", tmp_path / "b", "--workers", "2")
+    assert r.returncode == 0, r.stderr
+    assert tree(tiny) == tree(tmp_path / "b")
+    other = list(TINY); other[other.index("--seed") + 1] = "1"
+    r = run(*other, "--out", tmp_path / "c")
+    assert r.returncode == 0, r.stderr
+    assert (tiny / "img/S001/V1/0000.jpg").read_bytes() != (tmp_path / "c/img/S001/V1/0000.jpg").read_bytes()
+
+@pytest.mark.parametrize("args, msg", [
+    (["--subjects", "2"], "subjects must be >= 3"),
+    (["--profile", "ckplus"], "profile='ckplus'"),
+    (["--label-noise", "0.9"], "label_noise must be a fraction"),
+    (["--frames", "1", "--videos", "2"], "videos (2) must be <= frames"),
+    (["--size", "16"], "size must be >= 64"),
+    (["--workers", "0"], "workers must be >= 1"),
+])
+def test_bad_arguments(tmp_path, args, msg):
+    r = run("--out", tmp_path / "x", *args)
+    assert r.returncode != 0 and msg in r.stderr, r.stderr
+    assert not (tmp_path / "x").exists()
+
+def test_existing_output(tiny, tmp_path):
+    r = run(*TINY, "--out", tiny)
+    assert r.returncode != 0 and "exists and is not empty" in r.stderr
+    other = tmp_path / "other"; other.mkdir(); (other / "keep.txt").write_text("mine")
+    r = run(*TINY, "--out", other, "--overwrite")
+    assert r.returncode != 0 and "not a SynthAU dataset" in r.stderr and (other / "keep.txt").exists()
+    copy = tmp_path / "copy"; shutil.copytree(tiny, copy)
+    r = run(*TINY, "--out", copy, "--overwrite")
+    assert r.returncode == 0, r.stderr
+    assert tree(copy) == tree(tiny)
