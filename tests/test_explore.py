@@ -1,0 +1,136 @@
+"""The explorers without a browser: widgets built, callbacks invoked, figures checked; and both papermill notebooks
+run headless (explore_features trains its own tiny WCE/AUNCE pair, explore_gradients then uses that AUNCE run)."""
+import json, os, subprocess, sys
+from pathlib import Path
+from types import SimpleNamespace
+import numpy as np
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+ENV = {**os.environ, "HF_HUB_OFFLINE": "1", "PYTHONHASHSEED": "0", "OMP_NUM_THREADS": "1"}
+NOTEBOOKS = ["12_explore.ipynb", "explore_gradients.ipynb", "explore_features.ipynb"]
+
+
+def test_gradient_explorer_callbacks():
+    from aunce.explore import GradientExplorer, GradState, share_formula
+    gx = GradientExplorer(GradState())
+    assert set(gx.figures) == {"ratio", "entropy", "share"}
+    ratio = gx.figures["ratio"]
+    assert [t.name for t in ratio.data] == ["exact (autograd)", "printed Eq. 7"]
+    gx.controls["n_neg"].value = 10                       # what a slider drag does
+    gx.controls["beta_min"].value = 1.6
+    exact, printed = (np.asarray(t.y) for t in gx.figures["ratio"].data)
+    assert len(exact) == 10 and gx.figures["ratio"] is not ratio
+    np.testing.assert_allclose(exact, 1.6 * printed, rtol=1e-10)    # exact = beta * printed Eq. 7
+    np.testing.assert_allclose(exact.sum(), 1.6, rtol=1e-10)
+    gx.controls["anchor"].value = "majority"
+    np.testing.assert_allclose(np.sum(gx.figures["ratio"].data[0].y), 0.4, rtol=1e-10)
+    gx.controls["neg_power"].value = "paper_eq4"                    # exponent beta + 1: exact sums to 1.4
+    np.testing.assert_allclose(np.sum(gx.figures["ratio"].data[0].y), 1.4, rtol=1e-10)
+    gx.controls["neg_power"].value = "beta"
+    ent = gx.figures["entropy"].data[0]
+    assert ent.name == "entropy H(β)" and abs(ent.y[0] - np.log(10)) < 1e-9 and np.all(np.diff(ent.y) <= 1e-12)
+    gx.controls["rate"].value = 0.1
+    share = gx.figures["share"]
+    np.testing.assert_allclose(share.data[0].y, share_formula(share.data[0].x, 1.6, 0.4), rtol=1e-12)
+    diamond = share.data[3]
+    assert diamond.name.startswith("exact (autograd") and abs(diamond.x[0] - 0.1) < 0.02
+    bars = share.data[4]
+    np.testing.assert_allclose(sum(bars.y), 1.0, rtol=1e-12)
+
+
+def test_gradient_explorer_real_batch():
+    import torch
+    from aunce.explore import GradientExplorer, GradState, EmbeddingBatch
+    g = torch.Generator().manual_seed(0)
+    z = torch.nn.functional.normalize(torch.randn(12, 3, 8, generator=g), dim=-1)
+    y = (torch.rand(12, 3, generator=g) < 0.3).long().numpy(); y[0] = 1; y[1] = 0; y[2, 1] = -1
+    batch = EmbeddingBatch(z, y, [1, 2, 4], [f"S1/V1/{i}" for i in range(12)], rates=np.array([0.3, 0.3, 0.7]))
+    gx = GradientExplorer(GradState(source="batch"), batch=batch)
+    gx.controls["au"].value = 4                             # rate 0.7: the absent class is the minority
+    anchors = [i for _, i in gx.controls["anchor_index"].options]
+    gx.controls["anchor_index"].value = anchors[-1]
+    a, col = anchors[-1], y[:, 2]
+    exact = np.asarray(gx.figures["ratio"].data[0].y)
+    assert len(exact) == int(((col >= 0) & (col != col[a])).sum())
+    assert list(gx.figures["ratio"].data[0].x) == sorted(gx.figures["ratio"].data[0].x, key=lambda s: -float(
+        (z[int(s.split("/")[-1]), 2] @ z[a, 2]).item()))                       # hardest negative first
+    np.testing.assert_allclose(exact.sum(), 1.2 if col[a] == 0 else 0.4, rtol=1e-9)
+    gx.controls["source"].value = "synthetic"
+    assert gx.figures["ratio"].data[0].x[0] == "n1"
+
+
+def test_feature_explorer_callbacks():
+    from aunce.explore import FeatureExplorer, FeatState, FrameTable
+    rng = np.random.default_rng(0)
+    n = 40
+    lab = (rng.random((n, 2)) < 0.3).astype(int); lab[0] = [1, 1]; lab[1] = [0, 0]
+    clean = lab.copy(); clean[[2, 3], 0] = 1 - clean[[2, 3], 0]
+    table = FrameTable(ids=[f"S{i % 4}/V1/{i:04d}" for i in range(n)], labels=lab, aus=[1, 12],
+                       subjects=[f"S{i % 4}" for i in range(n)], folds=[i % 3 + 1 for i in range(n)], clean_labels=clean,
+                       images=rng.integers(0, 255, (n, 24, 24, 3), dtype=np.uint8))
+    emb = rng.normal(size=(n, 2, 6))
+    fx = FeatureExplorer({"WCE": emb, "AUNCE": emb + 1}, table, FeatState(au=1, method="pca"), methods=("pca",), live=False)
+    fig = fx.figure
+    assert [a.text for a in fig.layout.annotations] == ["WCE: AU1, pca", "AUNCE: AU1, pca"]
+    assert {t.name for t in fig.data} == {"present", "absent", "flipped label"}
+    ring = [t for t in fig.data if t.name == "flipped label"]
+    assert len(ring) == 2 and sorted(ring[0].customdata.tolist()) == [2, 3]
+    fx.controls["colour"].value = "fold"
+    assert {t.name for t in fx.figure.data} - {"flipped label"} == {"fold 1", "fold 2", "fold 3"}
+    fx.controls["colour"].value = "noise"
+    assert sum(len(t.x) for t in fx.figure.data if t.name.startswith("flipped:")) == 2 * 2
+    fx.controls["highlight_flipped"].value = False
+    assert "flipped label" not in {t.name for t in fx.figure.data}
+    fx.controls["au"].value = 12
+    assert fx.figure.layout.annotations[0].text == "WCE: AU12, pca"
+    pres = [t for t in fx.figure.data if t.name == "clean present"][0]
+    assert all(t.startswith(table.ids[i]) for t, i in zip(pres.hovertext, pres.customdata))   # hover: the frame id
+    fx.on_point(pres, SimpleNamespace(point_inds=[0]))                 # a click on a point selects it
+    i = int(pres.customdata[0])
+    assert fx.state.selected == i and fx.controls["selected"].value == i
+    assert bytes(fx.image.value).startswith(b"\x89PNG") and table.ids[i] in fx.caption.value
+    star = [t for t in fx.figure.data if t.name == "selected frame"]
+    assert len(star) == 2 and star[0].customdata[0] == i
+
+
+def test_notebooks_have_no_outputs():
+    for name in NOTEBOOKS:
+        nb = json.loads((ROOT / "nbs" / name).read_text())
+        for c in nb["cells"]:
+            assert not c.get("outputs"), f"{name}: a cell has committed outputs (run nbdev_clean / clear outputs)"
+
+
+def _papermill(src, dst, cwd, *params):
+    args = [sys.executable, "-m", "papermill", str(ROOT / "nbs" / src), str(dst), "-k", "python3"]
+    for k, v in params: args += ["-p", k, str(v)]
+    r = subprocess.run(args, cwd=cwd, env=ENV, capture_output=True, text=True, timeout=900)
+    assert r.returncode == 0, r.stderr[-4000:]
+    return json.loads(Path(dst).read_text())
+
+
+def _text(nb):
+    out = []
+    for c in nb["cells"]:
+        for o in c.get("outputs", []):
+            out.append(o.get("text", "") if o["output_type"] == "stream" else json.dumps(o.get("data", {}))[:2000])
+    return "\n".join(out)
+
+
+def _has_plotly(nb):
+    return any("application/vnd.plotly.v1+json" in o.get("data", {}) for c in nb["cells"] for o in c.get("outputs", []))
+
+
+def test_papermill_notebooks(tmp_path):
+    """explore_features with no checkpoint trains a tiny pair and draws t-SNE (and UMAP) maps; explore_gradients then
+    explores a real batch of that AUNCE checkpoint."""
+    runs = tmp_path / "runs"
+    feat = _papermill("explore_features.ipynb", tmp_path / "features.ipynb", tmp_path,
+                      ("out_dir", runs), ("n_samples", 80), ("frames", 40))
+    text = _text(feat)
+    assert "trained a tiny WCE model" in text and "trained a tiny AUNCE model" in text and _has_plotly(feat)
+    assert (runs / "aunce" / "model.safetensors").is_file() and (runs / "wce" / "checkpoint.pt").is_file()
+    grad = _papermill("explore_gradients.ipynb", tmp_path / "gradients.ipynb", tmp_path,
+                      ("checkpoint", runs / "aunce"), ("real_batch", 24), ("beta_min", 1.5))
+    text = _text(grad)
+    assert "aunce checkpoint" in text and "frames of test" in text and _has_plotly(grad)

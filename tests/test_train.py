@@ -1,0 +1,86 @@
+"""Training integration tests that need subprocesses: exact resume after a kill, and the papermill notebooks."""
+import json, os, signal, subprocess, sys, textwrap
+from pathlib import Path
+import pytest
+import torch
+
+ROOT = Path(__file__).resolve().parents[1]
+ENV = {**os.environ, "HF_HUB_OFFLINE": "1", "PYTHONHASHSEED": "0", "OMP_NUM_THREADS": "1"}
+
+# A tiny but complete AUNCE run: SynthAU (generated once into the test's cache), the tiny backbone, 3 epochs.
+SCRIPT = textwrap.dedent("""
+    import os, signal, sys, torch
+    torch.set_num_threads(1)
+    from aunce.train import TrainConfig, train
+    out, cache, mode = sys.argv[1], sys.argv[2], sys.argv[3]
+    cfg = TrainConfig(dataset="synth", subjects=6, frames=24, label_noise=0.2, image_size=32, cache_dir=cache,
+                      backbone="tiny", embed_dim=16, epochs=3, batch_size=16, lr=1e-3, schedule="cosine",
+                      warmup_epochs=0.5, grad_clip=1.0, device="cpu", seed=3, out_dir=out, progress=False,
+                      val_fraction=0.25)
+    def kill_mid_epoch_2(epoch, step, loss):
+        if mode == "kill" and epoch == 1 and step == 1:
+            os.kill(os.getpid(), signal.SIGKILL)   # no cleanup, no atexit: as if the machine died
+    train(cfg, resume=(mode == "resume"), callbacks=[kill_mid_epoch_2])
+""")
+
+
+def _train(tmp_path, out, mode):
+    return subprocess.run([sys.executable, "-c", SCRIPT, str(out), str(tmp_path / "cache"), mode],
+                          cwd=tmp_path, env=ENV, capture_output=True, text=True, timeout=600)
+
+
+def test_resume_after_kill_is_exact(tmp_path):
+    from aunce.train import load_checkpoint
+    a, b = tmp_path / "straight", tmp_path / "killed"
+    r = _train(tmp_path, a, "plain")
+    assert r.returncode == 0, r.stderr
+    r = _train(tmp_path, b, "kill")
+    assert r.returncode == -signal.SIGKILL, (r.returncode, r.stderr)
+    ck = load_checkpoint(b / "checkpoint.pt")            # torch.load(weights_only=True)
+    assert ck["epoch"] == 0 and not (b / "model.safetensors").exists()
+    assert set(ck) >= {"model", "optimizer", "scheduler", "rng", "epoch", "loader_generator", "config"}
+    r = _train(tmp_path, b, "resume")
+    assert r.returncode == 0, r.stderr
+    assert "resumed from the checkpoint of epoch 0" in (b / "log.txt").read_text()
+    ca, cb = load_checkpoint(a / "checkpoint.pt"), load_checkpoint(b / "checkpoint.pt")
+    assert ca["epoch"] == cb["epoch"] == 2
+    for k, v in ca["model"].items():
+        assert torch.equal(v, cb["model"][k]), k              # bit for bit
+    for sa, sb in zip(ca["optimizer"]["state"].values(), cb["optimizer"]["state"].values()):
+        for k in sa: assert torch.equal(sa[k], sb[k]), k
+    from safetensors.torch import load_file
+    wa, wb = load_file(str(a / "model.safetensors")), load_file(str(b / "model.safetensors"))
+    assert all(torch.equal(wa[k], wb[k]) for k in wa)
+    ha, hb = json.loads((a / "metrics.json").read_text()), json.loads((b / "metrics.json").read_text())
+    assert [h["loss"] for h in ha] == [h["loss"] for h in hb]
+    import pandas as pd
+    ba, bb = pd.read_csv(a / "batches.csv"), pd.read_csv(b / "batches.csv")
+    assert len(ba) == len(bb) and (ba["loss"].values == bb["loss"].values).all()
+    assert any(c.startswith("pos_AU") for c in ba.columns)
+
+
+def _papermill(nb, out_nb, *params, cwd=ROOT):
+    args = [sys.executable, "-m", "papermill", str(nb), str(out_nb), "--no-progress-bar", "-k", "python3"]
+    for k, v in params: args += ["-p", k, str(v)]
+    return subprocess.run(args, cwd=cwd, env=ENV, capture_output=True, text=True, timeout=900)
+
+
+def test_train_notebook_papermill(tmp_path):
+    out = tmp_path / "run"
+    r = _papermill("nbs/train.ipynb", tmp_path / "out.ipynb", ("beta_min", 1.2), ("epochs", 1), ("out_dir", out))
+    assert r.returncode == 0, r.stderr[-3000:]
+    res = json.loads((out / "results.json").read_text())
+    assert res["aunce"]["config"]["beta_min"] == 1.2 and res["aunce"]["config"]["epochs"] == 1
+    assert 0 <= res["aunce"]["eval"]["summary"]["f1_tuned"] <= 100
+    assert res["wce"] is not None and "AU1" in res["f1_table"]["AUNCE f1 tuned"]
+    assert (out / "aunce" / "checkpoint.pt").exists() and (out / "wce" / "results.json").exists()
+    assert not list((ROOT / "nbs").glob("**/results.json"))          # nothing written into nbs/
+
+
+def test_ablations_notebook_papermill(tmp_path):
+    out = tmp_path / "abl"
+    r = _papermill(ROOT / "nbs/ablations.ipynb", tmp_path / "out.ipynb", ("models", "AE"), ("p_sweep", "0,0,1,0"),
+                   ("beta_min_sweep", "1.4"), ("beta_maj_sweep", ""), ("out_dir", out), cwd=ROOT / "nbs")
+    assert r.returncode == 0, r.stderr[-3000:]
+    res = json.loads((out / "ablations.json").read_text())
+    assert [r["tag"] for r in res["table7"]] == ["A", "E"] and len(res["fig5_beta_min"]) == 1
