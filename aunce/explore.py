@@ -6,7 +6,7 @@
 from __future__ import annotations
 import io, math
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import dataclass, replace
 from functools import partial
 from pathlib import Path
 import numpy as np
@@ -303,10 +303,11 @@ def _show(out: widgets.Output, fig: go.Figure):
     """Put `fig` in `out` as its only output, by a plain widget-state update. (Capturing with `with out: display(fig)`
     now and then left papermill waiting forever, ipykernel 7.4 / nbclient 0.10.) Outside IPython it does nothing."""
     from IPython import get_ipython
-    ip = get_ipython()
-    if ip is None: return
-    data, md = ip.display_formatter.format(fig)
-    out.outputs = ({"output_type": "display_data", "data": data, "metadata": md},)
+    if get_ipython() is None: return
+    import plotly.io as pio
+    data = dict(pio.renderers["plotly_mimetype"].to_mimebundle(fig.to_dict()))   # JupyterLab, VS Code
+    data["text/html"] = pio.to_html(fig, include_plotlyjs="cdn", full_html=False)  # classic notebook
+    out.outputs = ({"output_type": "display_data", "data": data, "metadata": {}},)
 
 class GradientExplorer:
     "Widgets for the gradient figures; `figures` holds the latest `ratio`, `entropy` and `share` figures."
@@ -349,6 +350,9 @@ class GradientExplorer:
         if name == "au":   # the anchors that have negatives depend on the AU
             w = self.controls["anchor_index"]
             opts = self._anchor_options(change["new"])
+            if not opts:
+                self.error = f"no frame of this batch has a negative for AU{change['new']}"
+                self.message.value = f"<b style='color:crimson'>{self.error}</b>"; return
             keep = self.state.anchor_index if self.state.anchor_index in [i for _, i in opts] else opts[0][1]
             self.state = replace(self.state, au=change["new"], anchor_index=keep)
             w.unobserve_all("value"); w.options = opts; w.value = keep
@@ -377,13 +381,16 @@ class GradientExplorer:
 
     @property
     def widget(self) -> widgets.Widget:
-        c = self.controls
-        left = [c[k] for k in ("beta_min", "beta_maj", "tau", "n_neg", "spread", "pos_cos", "rate", "seed")]
-        right = [c[k] for k in ("anchor", "neg_power", "source", "au", "anchor_index") if k in c]
-        return widgets.VBox([widgets.HBox([widgets.VBox(left), widgets.VBox(right)]), self.message,
-                             widgets.HBox([self.outputs["ratio"], self.outputs["entropy"]]), self.outputs["share"]])
+        "The whole explorer as one widget (built once)."
+        if getattr(self, "_box", None) is None:
+            c = self.controls
+            left = [c[k] for k in ("beta_min", "beta_maj", "tau", "n_neg", "spread", "pos_cos", "rate", "seed")]
+            right = [c[k] for k in ("anchor", "neg_power", "source", "au", "anchor_index") if k in c]
+            self._box = widgets.VBox([widgets.HBox([widgets.VBox(left), widgets.VBox(right)]), self.message,
+                                      widgets.HBox([self.outputs["ratio"], self.outputs["entropy"]]), self.outputs["share"]])
+        return self._box
 
-    def _ipython_display_(self): display(self.widget)
+    def _repr_mimebundle_(self, **kwargs): return self.widget._repr_mimebundle_(**kwargs)
 
 # %% ../nbs/12_explore.ipynb #923be151
 PROJECTIONS = ("tsne", "umap", "pca")
@@ -671,13 +678,16 @@ class FeatureExplorer:
 
     @property
     def widget(self) -> widgets.Widget:
-        c = self.controls
-        plot = self.fig_widget if self.fig_widget is not None else self.out
-        side = widgets.VBox([c["selected"], self.image, self.caption], layout=widgets.Layout(width="300px"))
-        return widgets.VBox([widgets.HBox([c["au"], c["method"], c["colour"], c["highlight_flipped"]]),
-                             widgets.HBox([plot, side])])
+        "The whole explorer as one widget (built once)."
+        if getattr(self, "_box", None) is None:
+            c = self.controls
+            plot = self.fig_widget if self.fig_widget is not None else self.out
+            side = widgets.VBox([c["selected"], self.image, self.caption], layout=widgets.Layout(width="300px"))
+            self._box = widgets.VBox([widgets.HBox([c["au"], c["method"], c["colour"], c["highlight_flipped"]]),
+                                      widgets.HBox([plot, side])])
+        return self._box
 
-    def _ipython_display_(self): display(self.widget)
+    def _repr_mimebundle_(self, **kwargs): return self.widget._repr_mimebundle_(**kwargs)
 
 # %% ../nbs/12_explore.ipynb #bd045942
 @dataclass

@@ -3,6 +3,7 @@ run headless (explore_features trains its own tiny WCE/AUNCE pair, explore_gradi
 import json, os, subprocess, sys
 from pathlib import Path
 from types import SimpleNamespace
+import nbformat
 import numpy as np
 import pytest
 
@@ -106,14 +107,14 @@ def _papermill(src, dst, cwd, *params):
     for k, v in params: args += ["-p", k, str(v)]
     r = subprocess.run(args, cwd=cwd, env=ENV, capture_output=True, text=True, timeout=900)
     assert r.returncode == 0, r.stderr[-4000:]
-    return json.loads(Path(dst).read_text())
+    return nbformat.read(dst, as_version=4)
 
 
 def _text(nb):
     out = []
     for c in nb["cells"]:
         for o in c.get("outputs", []):
-            out.append(o.get("text", "") if o["output_type"] == "stream" else json.dumps(o.get("data", {}))[:2000])
+            out.append(str(o.get("text", "")) if o["output_type"] == "stream" else json.dumps(o.get("data", {}))[:2000])
     return "\n".join(out)
 
 
@@ -134,3 +135,24 @@ def test_papermill_notebooks(tmp_path):
                       ("checkpoint", runs / "aunce"), ("real_batch", 24), ("beta_min", 1.5))
     text = _text(grad)
     assert "aunce checkpoint" in text and "frames of test" in text and _has_plotly(grad)
+
+
+def test_feature_explorer_live_figurewidget():
+    "With anywidget installed the plot is a go.FigureWidget whose hover/click callbacks show and select frames."
+    pytest.importorskip("anywidget")
+    from plotly.callbacks import Points
+    from aunce.explore import FeatureExplorer, FeatState, FrameTable
+    rng = np.random.default_rng(0)
+    n = 30
+    lab = (rng.random((n, 1)) < 0.4).astype(int); lab[0] = 1; lab[1] = 0
+    table = FrameTable(ids=[f"S1/V1/{i}" for i in range(n)], labels=lab, aus=[1], subjects=["S1"] * n,
+                       images=rng.integers(0, 255, (n, 8, 8, 3), dtype=np.uint8))
+    fx = FeatureExplorer({"A": rng.normal(size=(n, 1, 4))}, table, FeatState(au=1, method="pca"), methods=("pca",))
+    assert fx.fig_widget is not None and [t.name for t in fx.fig_widget.data] == [t.name for t in fx.figure.data]
+    tr = fx.fig_widget.data[0]
+    pts = Points(point_inds=[1], xs=[0.0], ys=[0.0], trace_name=tr.name, trace_index=0)
+    tr._dispatch_on_hover(pts, None)                      # hover: thumbnail and caption only
+    i = int(tr.customdata[1])
+    assert fx.state.selected is None and table.ids[i] in fx.caption.value
+    tr._dispatch_on_click(pts, None)                      # click: select
+    assert fx.state.selected == i and "selected frame" in [t.name for t in fx.fig_widget.data]
