@@ -4,7 +4,7 @@
 
 # %% ../nbs/11_evaluate.ipynb #edb31947
 from __future__ import annotations
-import copy, json, math, time
+import copy, dataclasses, json, math, time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,7 +23,7 @@ from .train import derive_seed, autocast, resolve_device
 __all__ = ['PAPER_F1', 'PAPER_TABLE6', 'PAPER_TABLE7', 'PAPER_TABLE8', 'PAPER_FIG5', 'ABLATION_PARTS', 'paper_f1', 'auc_per_au',
            'score_table', 'Probe', 'predict_probs', 'train_linear_probe', 'extract_features', 'EvalResult',
            'linear_eval', 'evaluate_classifier', 'mean_std', 'format_mean_std', 'runs_table', 'Experiment',
-           'run_experiment', 'ablation_config', 'dataclasses_replace']
+           'run_experiment', 'ablation_config']
 
 # %% ../nbs/11_evaluate.ipynb #af854466
 PAPER_F1: dict[str, dict[str, float]] = {
@@ -327,11 +327,5 @@ def ablation_config(base, model: str):
     "Table VII's `model` (A-E) as a copy of `base` (a TrainConfig, method aunce) with the components switched."
     if model not in ABLATION_PARTS: raise ValueError(f"model={model!r} is not one of {sorted(ABLATION_PARTS)}")
     w, ps, ns = ABLATION_PARTS[model]
-    return dataclasses_replace(base, method="aunce", use_au_weights=w, p=base.p if ps else (1.0, 0.0, 0.0, 0.0),
-                               beta_min=base.beta_min if ns else 1.0, beta_maj=base.beta_maj if ns else 1.0,
-                               neg_power=base.neg_power)
-
-def dataclasses_replace(obj, **changes):
-    "`dataclasses.replace` (re-running the config's checks)."
-    import dataclasses
-    return dataclasses.replace(obj, **changes)
+    return dataclasses.replace(base, method="aunce", use_au_weights=w, p=base.p if ps else (1.0, 0.0, 0.0, 0.0),
+                               beta_min=base.beta_min if ns else 1.0, beta_maj=base.beta_maj if ns else 1.0)
