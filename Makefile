@@ -7,6 +7,9 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.aunce-installed
 DEMO_OUT ?= runs/demo
+# SynthAU bp4d, 36 subjects x 96 frames at 96 px, tiny encoder, 8 epochs: AUNCE + WCE + linear probes in ~5 min on 2 cores
+DEMO_PARAMS ?= -p subjects 36 -p frames 96 -p videos 12 -p image_size 96 -p embed_dim 64 -p epochs 8 \
+	-p batch_size 32 -p lr 0.003 -p probe_epochs 30
 export HF_HUB_OFFLINE := 1
 export PYTHONHASHSEED := 0
 
@@ -25,7 +28,7 @@ $(STAMP): setup.py settings.ini
 
 demo: $(STAMP)
 	mkdir -p $(DEMO_OUT)
-	$(BIN)/papermill nbs/train.ipynb $(DEMO_OUT)/train.ipynb -p out_dir $(DEMO_OUT) --cwd nbs
+	$(BIN)/papermill nbs/train.ipynb $(DEMO_OUT)/train.ipynb -p out_dir $(abspath $(DEMO_OUT)) $(DEMO_PARAMS)
 	@echo "executed notebook: $(DEMO_OUT)/train.ipynb"
 	@echo "results:           $(DEMO_OUT)/results.json"
 
