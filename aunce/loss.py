@@ -13,13 +13,13 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 from .sampler import (DEFAULT_P, DRAW_MODES, POSITIVE_TYPES, HIGHEST, AUGMENTED, CENTROID, LOWEST,
-                           check_labels, check_p, draw_types, pair_masks, positive_logits)
+                           check_labels, check_p, draw_types, pair_masks, positive_logits, twin_index)
 from .reweighting import (NEG_POWERS, beta_per_anchor, check_beta, check_minority, minority_from_rates,
-                               negative_logits)
+                               negative_log_term)
 
 # %% auto #0
 __all__ = ['REDUCTIONS', 'AUNCETerms', 'AUNCEInfo', 'normalize_embeddings', 'contrastive_term', 'aunce_loss', 'AUNCELoss',
-           'aunce_loss_naive', 'gradient_ratios', 'wce_loss']
+           'aunce_loss_naive', 'gradient_ratios', 'supcon_loss', 'supcon_loss_naive', 'wce_loss']
 
 # %% ../nbs/08_loss.ipynb #89e647bc
 class AUNCETerms(NamedTuple):
@@ -116,12 +116,12 @@ def aunce_loss(z1: torch.Tensor, z2: torch.Tensor, labels: torch.Tensor, *, tau:
         P, N = pair_masks(y2)  # (K, 2B, 2B) each
         beta = beta_per_anchor(y2, minority, beta_min, beta_maj, dtype=dtype)  # (2B, K)
         has_neg = N.any(-1)  # (K, 2B)
-        e = negative_logits(s, beta.T[..., None], neg_power).masked_fill(~N, float("-inf"))
-        e = e.masked_fill(~has_neg[..., None], 0.0)  # rows without negatives: finite dummies, masked below
+        # rows without negatives take every view as a finite dummy negative; their terms are masked below
+        neg = negative_log_term(s, beta.T[..., None], N | ~has_neg[..., None], neg_power)  # (K, 2B)
         drawn = draw_types(n, K, q, draw, generator, z.device)  # (2B, K)
         s_pos, used = positive_logits(s, z, P, drawn, tau, renormalize_centroid)  # (2B, K) each
         valid = has_neg.T  # (2B, K); unknown anchors have no negatives
-        terms = contrastive_term(s_pos, e.transpose(0, 1))  # (2B, K)
+        terms = F.softplus(neg.T - s_pos)  # (2B, K): -log(e^s_pos / (e^s_pos + negative term))
         terms = torch.where(valid, terms, torch.zeros((), dtype=dtype, device=z.device))
         if reduction == "none": out = AUNCETerms(terms, valid)
         else: out = _reduce(terms, valid, None if w is None else w.to(device=z.device, dtype=dtype))
@@ -225,9 +225,13 @@ def aunce_loss_naive(z1: torch.Tensor, z2: torch.Tensor, labels: torch.Tensor, *
             else:  # lowest
                 i = min(positives, key=lambda b: float((x @ f(b, k)).detach())); x_pos = f(i, k)
             beta = beta_min if Y[a][k] == m[k] else beta_maj
-            power = beta if neg_power == "beta" else beta + 1
             pos = sim(x, x_pos)
-            neg = sum(sim(x, f(b, k)) ** power for b in negatives)
+            if neg_power == "hcl":  # HCL: N * sum_j w_j sim_j, w_j = sim_j^beta / sum_m sim_m^beta
+                z_b = sum(sim(x, f(b, k)) ** beta for b in negatives)
+                neg = len(negatives) * sum(sim(x, f(b, k)) ** beta / z_b * sim(x, f(b, k)) for b in negatives)
+            else:
+                power = beta if neg_power == "beta" else beta + 1
+                neg = sum(sim(x, f(b, k)) ** power for b in negatives)
             terms[a][k] = -torch.log(pos / (pos + neg))  # Eq. 4
     zero = Z.sum() * 0  # keeps the graph when nothing is valid
     T = torch.stack([torch.stack([t if t is not None else zero for t in row]) for row in terms])
@@ -250,13 +254,82 @@ def gradient_ratios(s_pos: float | torch.Tensor, s_neg: Sequence[float] | torch.
     sp = torch.as_tensor(s_pos, dtype=torch.float64).detach().clone().reshape(()).requires_grad_()
     sn = torch.as_tensor(s_neg, dtype=torch.float64).detach().clone().flatten().requires_grad_()
     if sn.numel() == 0: raise ValueError("s_neg must hold at least one negative logit")
-    contrastive_term(sp, negative_logits(sn, beta, neg_power)).backward()
-    c = beta if neg_power == "beta" else beta + 1
+    F.softplus(negative_log_term(sn, beta, None, neg_power) - sp).backward()
     with torch.no_grad():
+        if neg_power == "hcl":  # d/ds_j [log N + lse((b+1)s) - lse(b s)], which may be negative for easy negatives
+            formula = ((beta + 1) * torch.softmax((beta + 1) * sn, 0) - beta * torch.softmax(beta * sn, 0)).abs()
+        else:
+            c = beta if neg_power == "beta" else beta + 1
+            formula = c * torch.softmax(c * sn, 0)
         return pd.DataFrame({"s_neg": sn.detach().numpy(), "exact": (sn.grad.abs() / sp.grad.abs()).numpy(),
-                             "formula": (c * torch.softmax(c * sn, 0)).numpy(),
+                             "formula": formula.numpy(),
                              "eq7_printed": torch.softmax(beta * sn, 0).numpy(),
                              "grad_neg": sn.grad.numpy(), "grad_pos": float(sp.grad)})
+
+# %% ../nbs/08_loss.ipynb #149e36ed
+def supcon_loss(z1: torch.Tensor, z2: torch.Tensor, labels: torch.Tensor, *, tau: float = 0.5,
+                au_weights: torch.Tensor | Sequence[float] | None = None, reduction: str = "mean"):
+    """Per-AU SupCon (`L_out`, SPEC §2 option "supcon"): all same-label views are positives, no beta.
+
+    Shape: z1, z2 (B, K, d) (normalised inside), labels (B, K) in {1, 0, -1}, au_weights (K,) or None ->
+    a scalar for reduction="mean", `AUNCETerms(terms (2B, K), valid (2B, K))` for "none"."""
+    B, K, d, dtype = _check_embeddings(z1, z2)
+    y = check_labels(labels, K).to(z1.device)
+    if y.shape[0] != B: raise ValueError(f"labels has {y.shape[0]} rows but z1/z2 have B={B} images")
+    tau = _check_tau(tau)
+    if reduction not in REDUCTIONS: raise ValueError(f"reduction={reduction!r} is not one of {REDUCTIONS}")
+    w = _check_au_weights(au_weights, K)
+    n = 2 * B
+    with _no_autocast(z1.device):
+        zk = normalize_embeddings(torch.cat([z1, z2]), dtype).transpose(0, 1)  # (K, 2B, d)
+        y2 = torch.cat([y, y])
+        s = torch.bmm(zk, zk.transpose(1, 2)) / tau  # (K, 2B, 2B)
+        P, N = pair_masks(y2)
+        twin = torch.zeros(n, n, dtype=torch.bool, device=s.device)
+        twin[torch.arange(n, device=s.device), twin_index(B, s.device)] = True
+        known = (y2.T >= 0)[..., None]  # (K, 2B, 1)
+        Q = P | (twin & known)           # positives: candidates and the twin
+        D = Q | N                        # the denominator: every known view but the anchor
+        has_neg = N.any(-1)              # (K, 2B)
+        ninf = torch.tensor(float("-inf"), dtype=dtype, device=s.device)
+        log_z = torch.logsumexp(torch.where(D | ~has_neg[..., None], s, ninf), -1)  # dummies where invalid
+        mean_pos = torch.where(Q, s, torch.zeros((), dtype=dtype, device=s.device)).sum(-1) / Q.sum(-1).clamp_min(1)
+        valid = has_neg.T
+        terms = torch.where(valid, (log_z - mean_pos).T, torch.zeros((), dtype=dtype, device=s.device))
+        if reduction == "none": return AUNCETerms(terms, valid)
+        return _reduce(terms, valid, None if w is None else w.to(device=s.device, dtype=dtype))
+
+def supcon_loss_naive(z1: torch.Tensor, z2: torch.Tensor, labels: torch.Tensor, *, tau: float = 0.5,
+                      au_weights=None, reduction: str = "mean"):
+    """Loop reference of `supcon_loss`, one (anchor, AU, positive) at a time; slow.
+
+    Shape: z1, z2 (B, K, d), labels (B, K) -> () or `AUNCETerms`."""
+    B, K, d, dtype = _check_embeddings(z1, z2)
+    y = check_labels(labels, K)
+    w = [1.0] * K if au_weights is None else [float(v) for v in _check_au_weights(au_weights, K)]
+    n = 2 * B
+    Y = torch.cat([y, y]).tolist()
+    Z = torch.cat([z1, z2]).to(dtype)
+    def f(b, k): return Z[b, k] / Z[b, k].norm()
+    def sim(u, v): return torch.exp(u @ v / tau)
+    terms = [[None] * K for _ in range(n)]
+    for a in range(n):
+        for k in range(K):
+            if Y[a][k] == -1: continue
+            others = [b for b in range(n) if b != a and Y[b][k] != -1]
+            positives = [b for b in others if Y[b][k] == Y[a][k]]   # the twin is one of them
+            if not [b for b in others if Y[b][k] != Y[a][k]]: continue  # no negative: masked
+            den = sum(sim(f(a, k), f(b, k)) for b in others)
+            terms[a][k] = sum(-torch.log(sim(f(a, k), f(p, k)) / den) for p in positives) / len(positives)
+    zero = Z.sum() * 0
+    T = torch.stack([torch.stack([t if t is not None else zero for t in row]) for row in terms])
+    valid = torch.tensor([[t is not None for t in row] for row in terms], dtype=torch.bool).reshape(n, K)
+    if reduction == "none": return AUNCETerms(T, valid)
+    total, n_valid = zero, 0
+    for k in range(K):
+        vals = [terms[a][k] for a in range(n) if terms[a][k] is not None]
+        if vals: total = total + w[k] * sum(vals) / len(vals); n_valid += 1
+    return total / max(n_valid, 1)
 
 # %% ../nbs/08_loss.ipynb #d5aca02b
 def wce_loss(logits: torch.Tensor, labels: torch.Tensor, au_weights: torch.Tensor | Sequence[float] | None = None) -> torch.Tensor:

@@ -12,7 +12,7 @@ from .sampler import check_labels
 
 # %% auto #0
 __all__ = ['MINORITY_MODES', 'NEG_POWERS', 'minority_from_rates', 'minority_from_labels', 'check_beta', 'check_minority',
-           'beta_per_anchor', 'negative_logits', 'negative_weights']
+           'beta_per_anchor', 'negative_logits', 'negative_log_term', 'negative_weights']
 
 # %% ../nbs/07_reweighting.ipynb #8c01686b
 MINORITY_MODES: tuple[str, ...] = ("occurrence", "label")
@@ -72,22 +72,40 @@ def beta_per_anchor(labels: torch.Tensor, minority=None, beta_min: float = 1.2, 
                        torch.tensor(bmaj, dtype=dtype, device=y.device))
 
 # %% ../nbs/07_reweighting.ipynb #14b367ff
-NEG_POWERS: tuple[str, ...] = ("beta", "paper_eq4")
+NEG_POWERS: tuple[str, ...] = ("beta", "paper_eq4", "hcl")
 
 def _power(beta, neg_power: str):
-    if neg_power == "beta": return beta
+    if neg_power in ("beta", "hcl"): return beta
     if neg_power == "paper_eq4": return beta + 1
     raise ValueError(f"neg_power={neg_power!r} is not one of {NEG_POWERS}")
 
 def negative_logits(s: torch.Tensor, beta: torch.Tensor | float, neg_power: str = "beta") -> torch.Tensor:
     """Exponent of each negative's term in the denominator: `beta * s` ("beta") or `(beta + 1) * s` ("paper_eq4").
-
-    Shape: s (...) logits `<z_a, z_n> / tau`, beta broadcastable to s -> same as s."""
+    "hcl" has no per-negative exponent (its weights are normalised over the anchor's negatives): use
+    `negative_log_term`. Shape: s (...) logits `<z_a, z_n> / tau`, beta broadcastable to s -> same as s."""
+    if neg_power == "hcl":
+        raise ValueError("neg_power='hcl' normalises its weights over all negatives of an anchor; use negative_log_term")
     return _power(beta, neg_power) * s
+
+def negative_log_term(s: torch.Tensor, beta: torch.Tensor | float, mask: torch.Tensor | None = None,
+                      neg_power: str = "beta") -> torch.Tensor:
+    """The log of an anchor's whole negative term `log sum_j omega_j exp(s_j)` over its negatives (the last
+    dimension of `s`, restricted to `mask`), in log-sum-exp arithmetic:
+    "beta": `logsumexp(beta s)`; "paper_eq4": `logsumexp((beta + 1) s)`;
+    "hcl": `log N + logsumexp((beta + 1) s) - logsumexp(beta s)` (HCL's normalised weights, shift-invariant).
+    An anchor without negatives gets -inf. Shape: s (..., N), beta broadcastable to s, mask (..., N) bool -> (...)."""
+    if neg_power not in NEG_POWERS: raise ValueError(f"neg_power={neg_power!r} is not one of {NEG_POWERS}")
+    beta = torch.as_tensor(beta, dtype=s.dtype, device=s.device)
+    ninf = torch.tensor(float("-inf"), dtype=s.dtype, device=s.device)
+    keep = (lambda t: t) if mask is None else (lambda t: torch.where(mask, t, ninf))
+    if neg_power != "hcl": return torch.logsumexp(keep(_power(beta, neg_power) * s), -1)
+    n = torch.full(s.shape[:-1], s.shape[-1], dtype=s.dtype, device=s.device) if mask is None else mask.sum(-1).to(s.dtype)
+    num, den = torch.logsumexp(keep((beta + 1) * s), -1), torch.logsumexp(keep(beta * s), -1)
+    return torch.where(n > 0, n.clamp_min(1).log() + num - torch.where(n > 0, den, torch.zeros_like(den)), ninf)
 
 def negative_weights(s: torch.Tensor, beta: torch.Tensor | float, neg_power: str = "beta") -> torch.Tensor:
     """The weight `omega_j` of Eq. 2 that multiplies each negative's `sim_j = exp(s_j)`:
-    `exp((beta - 1) s)` ("beta") or `exp(beta s)` ("paper_eq4", Eq. 3).
-
-    Shape: s (...) logits, beta broadcastable to s -> same as s."""
+    `exp((beta - 1) s)` ("beta"), `exp(beta s)` ("paper_eq4", Eq. 3), or HCL's `N softmax(beta s)_j` over
+    the last dimension ("hcl"). Shape: s (..., N) logits, beta broadcastable to s -> same as s."""
+    if neg_power == "hcl": return s.shape[-1] * torch.softmax(torch.as_tensor(beta, dtype=s.dtype) * s, -1)
     return torch.exp((_power(beta, neg_power) - 1) * s)
