@@ -18,12 +18,13 @@ from .face import MEAN_FACE_68, FLIP_68, align_face
 # %% auto #0
 __all__ = ['SYNTH_VERSION', 'SYNTH_AUS', 'PROFILES', 'PRESENT_AT', 'JPEG_QUALITY', 'DEFAULT_RATES', 'EXPRESSIONS', 'Z_68',
            'HAIR_COLOURS', 'IRIS_COLOURS', 'AU_DISPLACEMENT', 'profile_aus', 'target_rates', 'Source', 'label_sources',
-           'synth_labels', 'present', 'flip_labels', 'Identity', 'make_identity', 'express', 'Pose', 'Light',
-           'noise_bank', 'render_frame', 'video_poses', 'video_lights', 'video_gaze', 'fold_parts', 'fold_subjects',
-           'make_synthau', 'synth_cli', 'render_rate', 'tiny_cnn', 'learnability_check']
+           'LabelPlan', 'plan_labels', 'concat_plans', 'calibrate_plan', 'render_plan', 'synth_labels', 'present',
+           'synthau_labels', 'flip_labels', 'Identity', 'make_identity', 'express', 'Pose', 'Light', 'noise_bank',
+           'render_frame', 'video_poses', 'video_lights', 'video_gaze', 'fold_parts', 'fold_subjects', 'make_synthau',
+           'synth_cli', 'render_rate', 'tiny_cnn', 'learnability_check']
 
 # %% ../nbs/02_synth.ipynb #dd2ff58c
-SYNTH_VERSION = "synthau-1"
+SYNTH_VERSION = "synthau-2"  # bumped whenever the same arguments give different data (2: calibrated label schedule)
 SYNTH_AUS: list[int] = [1, 2, 4, 6, 7, 9, 10, 12, 14, 15, 17, 23, 24, 25, 26]  # every AU the renderer draws
 PROFILES: list[str] = ["bp4d", "disfa", "gft", "affwild2"]
 PRESENT_AT: float = 2.0   # an AU is present when its intensity is >= 2 (DISFA's rule)
@@ -109,8 +110,16 @@ def label_sources(profile: str) -> tuple[Source, ...]:
         sources.append(Source(f"AU{a}", ((a, 1.0),), q, *_solve_source(q)))
     return tuple(sources)
 
-def _sample_source(src: Source, n_videos: int, T: int, rng: np.random.Generator):
-    "Stationary event curves of one source: (n_videos, T) float64 intensity and (n_videos, T) event ids (-1 = none)."
+def _curve(k, on, ap, off, peak):
+    "Intensity at frame k (0 = first onset frame) of events with ramps `on`/`off`, apex `ap` and `peak` (0 outside)."
+    val = np.where(k < on, _smooth((k + 1) / (on + 1)),
+                   np.where(k < on + ap, 1.0, 1 - _smooth(np.clip(k - on - ap + 1, 0, None) / (off + 1))))
+    return np.where((k >= 0) & (k < on + ap + off), val * peak, 0.0)
+
+def _sample_events(src: Source, lengths: np.ndarray, rng: np.random.Generator) -> dict:
+    """The events of one stationary source that reach into videos of the given lengths: dict of arrays `vid`, `start`
+    (frame of the first onset frame, in video coordinates; may be < 0), `on`, `ap`, `off`, `peak`."""
+    n_videos, T = len(lengths), int(max(lengths))
     c2 = (sum(_ONSET) + sum(_OFFSET)) / 2
     cycle = src.gap + src.apex + c2
     burn = int(min(4 * cycle, 50_000)) + 1
@@ -126,43 +135,231 @@ def _sample_source(src: Source, n_videos: int, T: int, rng: np.random.Generator)
         start = -burn + np.cumsum(gap + L, 1) - L
         if (start[:, -1] + L[:, -1] >= T).all(): break
         n *= 2
-    K = int(start.max() + L.max() + burn + T + 2)
-    key = (start + burn + np.arange(n_videos)[:, None] * K).ravel()
-    t = (np.arange(T)[None] + burn + np.arange(n_videos)[:, None] * K).ravel()
-    idx = np.searchsorted(key, t, side="right") - 1
-    k = t - key[idx]
-    on, ap, off, L, peak = (x.ravel()[idx] for x in (on, ap, off, L, peak))
-    val = np.where(k < on, _smooth((k + 1) / (on + 1)),
-                   np.where(k < on + ap, 1.0, 1 - _smooth(np.clip(k - on - ap + 1, 0, None) / (off + 1))))
-    inside = (k >= 0) & (k < L)
-    val = np.where(inside, val * peak, 0.0)
-    return val.reshape(n_videos, T), np.where(inside, idx, -1).reshape(n_videos, T)
+    vid = np.broadcast_to(np.arange(n_videos)[:, None], start.shape)
+    keep = (start + L > 0) & (start < np.asarray(lengths)[:, None])
+    return {k: v[keep] for k, v in dict(vid=vid, start=start, on=on, ap=ap, off=off, peak=peak).items()}
 
-def synth_labels(profile: str, n_videos: int, frames_per_video: int, rng: np.random.Generator) -> np.ndarray:
-    """AU intensities of `n_videos` videos from the profile's calibrated label process, rounded to 0.01.
+def _span(on: int, ap: int, off: int, peak: float) -> tuple[int, int]:
+    "Frames [k0, k1) of an event (event coordinates) whose intensity rounds to >= 2; (0, 0) for a weak event."
+    k = np.arange(on + ap + off)
+    p = np.flatnonzero(np.round(_curve(k, on, ap, off, peak), 2) >= PRESENT_AT)
+    return (int(p[0]), int(p[-1]) + 1) if len(p) else (0, 0)
+
+@dataclass
+class LabelPlan:
+    "The events of every source over a set of videos (`lengths`), before rendering; see `plan_labels`."
+    profile: str
+    lengths: np.ndarray          # (n_videos,) frames per video
+    events: list[dict]           # per source of `label_sources(profile)`: arrays vid, start, on, ap, off, peak
+    join: list[np.ndarray]       # per source: (n_events, n_members) bool, the AUs that join each event
+    gain: list[np.ndarray]       # per source: (n_events, n_members) intensity gain above 2
+
+def plan_labels(profile: str, lengths, rng: np.random.Generator) -> LabelPlan:
+    "Sample the events of the profile's sources for videos of `lengths` frames (the stationary, uncalibrated process)."
+    lengths = np.asarray(lengths, dtype=np.int64)
+    if lengths.ndim != 1 or len(lengths) < 1 or (lengths < 1).any():
+        raise ValueError(f"need at least one video and >= 1 frame per video, got lengths {lengths.tolist()}")
+    ev, join, gain = [], [], []
+    for src in label_sources(profile):
+        e = _sample_events(src, lengths, rng); n = len(e["vid"])
+        p = np.array([q for _, q in src.members])
+        ev.append(e); join.append(rng.random((n, len(p))) < p[None]); gain.append(rng.uniform(0.7, 1.3, (n, len(p))))
+    return LabelPlan(profile, lengths, ev, join, gain)
+
+def concat_plans(plans: list[LabelPlan]) -> LabelPlan:
+    "One plan of the videos of several plans (same profile), in order."
+    off = np.cumsum([0] + [len(p.lengths) for p in plans])[:-1]
+    ev = [{k: np.concatenate([p.events[s][k] + (o if k == "vid" else 0) for p, o in zip(plans, off)]) for k in plans[0].events[s]}
+          for s in range(len(plans[0].events))]
+    cat = lambda name: [np.concatenate([getattr(p, name)[s] for p in plans]) for s in range(len(plans[0].events))]
+    return LabelPlan(plans[0].profile, np.concatenate([p.lengths for p in plans]), ev, cat("join"), cat("gain"))
+
+def _spans(on, ap, off, peak) -> tuple[np.ndarray, np.ndarray]:
+    "Vectorised `_span`: (k0, k1) arrays; k0 = k1 = 0 for weak events."
+    on, ap, off, peak = (np.atleast_1d(np.asarray(x)) for x in (on, ap, off, peak))
+    j = np.arange(max(_ONSET[1], _OFFSET[1]))[None]
+    up = (j < on[:, None]) & (np.round(_smooth((j + 1) / (on[:, None] + 1)) * peak[:, None], 2) >= PRESENT_AT)
+    down = (j < off[:, None]) & (np.round((1 - _smooth((j + 1) / (off[:, None] + 1))) * peak[:, None], 2) >= PRESENT_AT)
+    k0 = np.where(up.any(1), up.argmax(1), on)
+    k1 = on + ap + down.sum(1)
+    strong = np.round(peak, 2) >= PRESENT_AT
+    return np.where(strong, k0, 0), np.where(strong, k1, 0)
+
+def _own_source(profile: str) -> dict[int, int]:
+    "AU -> index of its own source in `label_sources(profile)`."
+    return {s.members[0][0]: i for i, s in enumerate(label_sources(profile)) if s.name == f"AU{s.members[0][0]}"}
+
+def _calibrate_au(plan: LabelPlan, a: int, count: int, rng: np.random.Generator) -> None:
+    """Make AU `a` present in exactly `count` frames of the plan (or as near as the videos allow) by editing whole
+    events of its own source (remove, add, or lengthen / shorten the apex) and, only when the expressions alone
+    overshoot, by letting `a` leave expression events. Onset-apex-offset shapes are kept."""
+    srcs = label_sources(plan.profile); so = _own_source(plan.profile)[a]; src = srcs[so]
+    T = plan.lengths; voff = np.concatenate([[0], np.cumsum(T)[:-1]]); N = int(T.sum())
+    cov = np.zeros(N, np.int32)
+
+    def clip(v, s, k0, k1):          # global frames of event-coordinate span [k0, k1) of an event starting at s
+        return int(voff[v] + min(max(s + k0, 0), T[v])), int(voff[v] + min(max(s + k1, 0), T[v]))
+    def put(g, d):                   # add (d=1) / take away (d=-1) a span; returns the change in present frames
+        seg = cov[g[0]:g[1]]; ch = int((seg == 0).sum()) if d > 0 else -int((seg == 1).sum())
+        seg += d; return ch
+    def unique(g): return int((cov[g[0]:g[1]] == 1).sum())
+
+    exp = []                         # (source, event, member) of joined expression events, with their spans
+    for s, sr in enumerate(srcs):
+        if s == so: continue
+        for m, (au, _) in enumerate(sr.members):
+            if au != a: continue
+            e = plan.events[s]; k0, k1 = _spans(e["on"], e["ap"], e["off"], e["peak"])
+            for i in np.flatnonzero(plan.join[s][:, m] & (k1 > k0)):
+                g = clip(e["vid"][i], e["start"][i], k0[i], k1[i])
+                if g[1] > g[0]: exp.append((s, i, m, g))
+    for *_, g in exp: put(g, 1)
+    e = plan.events[so]
+    own = [[int(e["vid"][i]), int(e["start"][i]), int(e["on"][i]), int(e["ap"][i]), int(e["off"][i]), float(e["peak"][i])]
+           for i in range(len(e["vid"]))]
+    def gspan(ev): k0, k1 = _spans(*ev[2:]); return clip(ev[0], ev[1], int(k0[0]), int(k1[0]))
+    K0, K1 = _spans(e["on"], e["ap"], e["off"], e["peak"])
+    spans = [clip(ev[0], ev[1], int(k0), int(k1)) for ev, k0, k1 in zip(own, K0, K1)]
+    for g in spans: put(g, 1)
+    n = int((cov > 0).sum())
+    by_vid = [[] for _ in T]                                    # own events of each video, by start
+    for i, ev in enumerate(own): by_vid[ev[0]].append(i)
+    for l in by_vid: l.sort(key=lambda i: own[i][1])
+    alive = [True] * len(own)
+
+    def room_after(i):               # free frames after event i before the next own event of its video
+        v = own[i][0]; l = [j for j in by_vid[v] if alive[j]]; p = l.index(i)
+        end = own[i][1] + sum(own[i][2:5])
+        return (own[l[p + 1]][1] if p + 1 < len(l) else T[v]) - end
+    def set_apex(i, ap):
+        nonlocal n
+        n += put(spans[i], -1); own[i][3] = ap; spans[i] = gspan(own[i]); n += put(spans[i], 1)
+
+    for _ in range(20 * len(own) + 200):
+        if n == count: break
+        live = [i for i in range(len(own)) if alive[i] and spans[i][1] > spans[i][0]]
+        if n > count:                                           # too many present frames
+            excess = n - count
+            if live:
+                i = live[int(rng.integers(len(live)))]; u = unique(spans[i])
+                if u <= excess or own[i][3] == 1:
+                    if u - excess > excess: continue            # removing it would overshoot more than it fixes
+                    n += put(spans[i], -1); alive[i] = False
+                else:
+                    set_apex(i, max(1, own[i][3] - excess))
+            elif exp:
+                s, i, m, g = exp.pop(int(rng.integers(len(exp)))); n += put(g, -1); plan.join[s][i, m] = False
+            else: break
+        else:                                                   # too few
+            deficit = count - n
+            grow = None                                         # a random own event whose apex can grow
+            for i in rng.permutation(live)[:50] if live else []:
+                if spans[i][1] < voff[own[i][0]] + T[own[i][0]] and room_after(i) > 0: grow = int(i); break
+            if grow is not None and (deficit <= 12 or rng.random() < 0.2):
+                set_apex(grow, own[grow][3] + min(deficit, room_after(grow)))
+                continue
+            on, off = int(rng.integers(_ONSET[0], _ONSET[1] + 1)), int(rng.integers(_OFFSET[0], _OFFSET[1] + 1))
+            ap, peak = int(rng.geometric(1 / src.apex)), float(rng.uniform(2.0, 5.0))
+            k0, k1 = (int(x[0]) for x in _spans(on, ap, off, peak))
+            ap = max(1, ap - max(0, (k1 - k0) - deficit))
+            gaps, edge = [], on + off                           # (video, first free frame, free length)
+            for v, l in enumerate(by_vid):                      # an event may hang over a video's ends by its ramps
+                l = [j for j in l if alive[j]]; prev = -edge
+                for j in l + [None]:
+                    nxt = own[j][1] if j is not None else T[v] + edge
+                    if nxt - prev > 0: gaps.append((v, prev, nxt - prev))
+                    if j is not None: prev = max(prev, own[j][1] + sum(own[j][2:5]))
+            fit = [g for g in gaps if g[2] >= on + 1 + off]
+            if not fit:
+                weak = [i for i in range(len(own)) if alive[i] and spans[i][1] == spans[i][0]
+                        and own[i][1] < T[own[i][0]] and own[i][1] + sum(own[i][2:5]) > 0]
+                if weak:                                        # no free time left: make a weak event strong
+                    i = weak[int(rng.integers(len(weak)))]
+                    n += put(spans[i], -1); own[i][5] = peak; spans[i] = gspan(own[i]); n += put(spans[i], 1)
+                    if n > count: set_apex(i, max(1, own[i][3] - (n - count)))
+                    continue
+                if grow is not None: set_apex(grow, own[grow][3] + min(deficit, room_after(grow))); continue
+                break
+            ap = min(ap, max(g[2] for g in fit) - on - off)
+            fit = [g for g in fit if g[2] >= on + ap + off]
+            w = np.array([g[2] - (on + ap + off) + 1 for g in fit], float)
+            c = int(rng.choice(len(fit), p=w / w.sum())); v = fit[c][0]
+            s = fit[c][1] + int(rng.integers(0, int(w[c])))
+            own.append([v, s, on, ap, off, peak]); alive.append(True); spans.append(gspan(own[-1]))
+            n += put(spans[-1], 1)
+            i = len(own) - 1; by_vid[v].append(i); by_vid[v].sort(key=lambda j: own[j][1])
+    keep = [i for i in range(len(own)) if alive[i]]
+    cols = ["vid", "start", "on", "ap", "off", "peak"]
+    plan.events[so] = {c: np.array([own[i][k] for i in keep], dtype=np.float64 if c == "peak" else np.int64).reshape(-1)
+                       for k, c in enumerate(cols)}
+    plan.join[so] = np.ones((len(keep), 1), bool); plan.gain[so] = np.ones((len(keep), 1))
+
+def calibrate_plan(plan: LabelPlan, rng: np.random.Generator) -> LabelPlan:
+    "Edit the plan in place so that every rendered AU is present in round(target rate x frames) frames; returns it."
+    r = target_rates(plan.profile); N = int(plan.lengths.sum())
+    for a in SYNTH_AUS: _calibrate_au(plan, a, int(round(r[a] * N)), rng)
+    return plan
+
+def render_plan(plan: LabelPlan) -> np.ndarray:
+    """AU intensities of a plan, rounded to 0.01: each AU is the maximum of its sources' curves.
+
+    Shape: -> (sum(plan.lengths), len(SYNTH_AUS)) float32, the videos one after another, columns in SYNTH_AUS order."""
+    T = plan.lengths; voff = np.concatenate([[0], np.cumsum(T)[:-1]])
+    out = np.zeros((int(T.sum()), len(SYNTH_AUS)))
+    col = {a: i for i, a in enumerate(SYNTH_AUS)}
+    for s, src in enumerate(label_sources(plan.profile)):
+        e = plan.events[s]
+        if not len(e["vid"]): continue
+        L = e["on"] + e["ap"] + e["off"]; g0 = voff[e["vid"]] + e["start"]
+        a = voff[e["vid"]] + np.clip(e["start"], 0, T[e["vid"]]); b = voff[e["vid"]] + np.clip(e["start"] + L, 0, T[e["vid"]])
+        n = np.maximum(b - a, 0); ids = np.repeat(np.arange(len(n)), n)
+        t = a[ids] + np.arange(int(n.sum())) - np.repeat(np.cumsum(n) - n, n)
+        val = _curve(t - g0[ids], e["on"][ids], e["ap"][ids], e["off"][ids], e["peak"][ids])
+        for m, (au, p) in enumerate(src.members):
+            if p >= 1 and len(src.members) == 1: cur = val
+            else:   # above 2 a joining AU's intensity is rescaled by a per-event gain
+                gn = plan.gain[s][ids, m]
+                cur = np.where(val >= PRESENT_AT, np.minimum(PRESENT_AT + (val - PRESENT_AT) * gn, 5.0), val)
+            cur = np.where(plan.join[s][ids, m], cur, 0.0)
+            out[t, col[au]] = np.maximum(out[t, col[au]], cur)
+    return np.round(out, 2).astype(np.float32)
+
+def synth_labels(profile: str, n_videos: int, frames_per_video: int, rng: np.random.Generator,
+                 calibrate: bool = True) -> np.ndarray:
+    """AU intensities of `n_videos` videos from the profile's label process, rounded to 0.01; with `calibrate`
+    the realised occurrence rate of every AU over the videos is its target (`calibrate_plan`).
 
     Shape: -> (n_videos, frames_per_video, len(SYNTH_AUS)) float32, columns in SYNTH_AUS order."""
     if n_videos < 1 or frames_per_video < 1:
         raise ValueError(f"need n_videos >= 1 and frames_per_video >= 1, got {n_videos}, {frames_per_video}")
-    col = {a: i for i, a in enumerate(SYNTH_AUS)}
-    out = np.zeros((n_videos, frames_per_video, len(SYNTH_AUS)))
-    for src in label_sources(profile):
-        val, ev = _sample_source(src, n_videos, frames_per_video, rng)
-        for a, p in src.members:
-            if p >= 1 and len(src.members) == 1:
-                cur = val
-            else:  # each AU joins an event with prob p; above 2 its intensity is rescaled by a per-event gain
-                n_ev = max(int(ev.max()) + 1, 1)
-                join, gain = rng.random(n_ev) < p, rng.uniform(0.7, 1.3, n_ev)
-                j = np.where(ev >= 0, join[np.maximum(ev, 0)], False)
-                g = gain[np.maximum(ev, 0)]
-                cur = np.where(j, np.where(val >= PRESENT_AT, np.minimum(PRESENT_AT + (val - PRESENT_AT) * g, 5.0), val), 0.0)
-            out[..., col[a]] = np.maximum(out[..., col[a]], cur)
-    return np.round(out, 2).astype(np.float32)
+    plan = plan_labels(profile, [frames_per_video] * n_videos, rng)
+    if calibrate: calibrate_plan(plan, rng)
+    return render_plan(plan).reshape(n_videos, frames_per_video, len(SYNTH_AUS))
 
 def present(intensity: np.ndarray) -> np.ndarray:
     "Occurrence labels from intensities: 1 where intensity >= 2, else 0. Shape: (..., K) -> (..., K) uint8."
     return (np.asarray(intensity) >= PRESENT_AT).astype(np.uint8)
+
+# %% ../nbs/02_synth.ipynb #5a1b7e11
+def _subject_streams(seed: int, index: int) -> list[np.random.Generator]:
+    return [np.random.default_rng(s) for s in np.random.SeedSequence([seed, index]).spawn(4)]
+
+def _split_frames(frames: int, videos: int) -> list[int]:
+    return [frames // videos + (1 if v < frames % videos else 0) for v in range(videos)]
+
+def synthau_labels(profile: str, subjects: int, frames: int, videos: int, seed: int,
+                   calibrate: bool = True) -> list[list[np.ndarray]]:
+    """The AU intensities `make_synthau` renders, without rendering: per subject, per video, (frames, len(SYNTH_AUS)).
+
+    Each subject's events come from its own label stream; one calibration pass over the whole dataset (its own
+    stream) then makes every AU present in round(target x all frames) frames, so small sets match the targets too."""
+    profile = profile.lower().replace("-", "").replace("_", "")
+    lens = _split_frames(frames, videos)
+    plan = concat_plans([plan_labels(profile, lens, _subject_streams(seed, i)[1]) for i in range(subjects)])
+    if calibrate: calibrate_plan(plan, np.random.default_rng(np.random.SeedSequence([seed, 0x6C616265, subjects])))
+    inten = np.split(render_plan(plan), np.cumsum(plan.lengths)[:-1])
+    return [inten[i * videos:(i + 1) * videos] for i in range(subjects)]
+
 
 # %% ../nbs/02_synth.ipynb #a8f9fa0c
 def flip_labels(labels: np.ndarray, fraction: float, rng: np.random.Generator) -> np.ndarray:
@@ -559,12 +756,6 @@ def video_gaze(T: int, rng: np.random.Generator) -> np.ndarray:
     return np.clip(np.cumsum(rng.normal(0, 0.3, (T, 2)), 0), -2, 2)
 
 # %% ../nbs/02_synth.ipynb #acb7bfb1
-def _subject_streams(seed: int, index: int) -> list[np.random.Generator]:
-    return [np.random.default_rng(s) for s in np.random.SeedSequence([seed, index]).spawn(4)]
-
-def _split_frames(frames: int, videos: int) -> list[int]:
-    return [frames // videos + (1 if v < frames % videos else 0) for v in range(videos)]
-
 def fold_parts(subjects: list[str]) -> list[list[str]]:
     "Split subjects into the 3 contiguous parts of the folds (part p = index p-1)."
     return [list(x) for x in np.array_split(np.array(subjects, dtype=object), 3)]
@@ -584,16 +775,15 @@ def _csv(path: Path, header: list[str], frames: np.ndarray, values: np.ndarray, 
     path.write_text("\n".join(lines) + "\n")
 
 def _write_subject(args) -> dict:
-    root, si, profile, n_frames, n_videos, seed, label_noise, size = args
+    root, si, profile, inten, seed, label_noise, size = args      # inten: this subject's videos' intensities
     root = Path(root); subj = f"S{si + 1:03d}"
-    r_id, r_lab, r_vid, r_noise = _subject_streams(seed, si)
+    r_id, _, r_vid, r_noise = _subject_streams(seed, si)             # the label stream was used by synthau_labels
     ident = make_identity(r_id)
-    lens = _split_frames(n_frames, n_videos)
-    inten = synth_labels(profile, n_videos, max(lens), r_lab)
+    lens = [len(x) for x in inten]
     aus = profile_aus(profile)
     cols = [SYNTH_AUS.index(a) for a in aus]
     extra = [i for i, a in enumerate(SYNTH_AUS) if a not in aus]
-    clean_all = [present(inten[v, :T][:, cols]) for v, T in enumerate(lens)]
+    clean_all = [present(inten[v][:, cols]) for v in range(len(lens))]
     noisy_all = np.split(flip_labels(np.concatenate(clean_all), label_noise, r_noise), np.cumsum(lens)[:-1])
     out = {"subject": subj, "videos": []}
     for v, T in enumerate(lens):
@@ -603,7 +793,7 @@ def _write_subject(args) -> dict:
         d = root / "img" / subj / vid; d.mkdir(parents=True, exist_ok=True)
         lms = np.empty((T, 136))
         for t in range(T):
-            img, lm = render_frame(ident, inten[v, t], poses[t], lights[t], r_vid, size, gaze[t], bank)
+            img, lm = render_frame(ident, inten[v][t], poses[t], lights[t], r_vid, size, gaze[t], bank)
             Image.fromarray(img).save(d / f"{t:04d}.jpg", format="JPEG", quality=JPEG_QUALITY, subsampling=2, optimize=False)
             lms[t] = lm.ravel()
         fr = np.arange(T)
@@ -611,7 +801,7 @@ def _write_subject(args) -> dict:
         _csv(root / "labels" / subj / f"{vid}.csv", ["frame"] + [f"AU{a}" for a in aus], fr, noisy_all[v], "%d")
         _csv(root / "labels_clean" / subj / f"{vid}.csv", ["frame"] + [f"AU{a}" for a in aus], fr, clean_all[v], "%d")
         _csv(root / "intensity" / subj / f"{vid}.csv", ["frame"] + [f"AU{SYNTH_AUS[i]}" for i in cols + extra], fr,
-             inten[v, :T][:, cols + extra], "%.2f")
+             inten[v][:, cols + extra], "%.2f")
         out["videos"].append({"video": vid, "paths": [f"{subj}/{vid}/{t:04d}.jpg" for t in range(T)],
                               "noisy": noisy_all[v], "clean": clean_all[v]})
     return out
@@ -643,7 +833,8 @@ def make_synthau(out: str | Path, profile: str = "bp4d", subjects: int = 12, fra
         elif overwrite: raise FileExistsError(f"out={str(root)!r} is not empty and is not a SynthAU dataset (no synthau.json); not overwriting it")
         else: raise FileExistsError(f"out={str(root)!r} exists and is not empty; choose another directory or pass overwrite=True (--overwrite)")
     root.mkdir(parents=True, exist_ok=True)
-    jobs = [(str(root), i, profile, frames, videos, seed, float(label_noise), size) for i in range(subjects)]
+    labels = synthau_labels(profile, subjects, frames, videos, seed)     # in this process: the same whatever `workers`
+    jobs = [(str(root), i, profile, labels[i], seed, float(label_noise), size) for i in range(subjects)]
     if workers > 1:
         with ProcessPoolExecutor(workers) as ex: res = list(ex.map(_write_subject, jobs))
     else:

@@ -110,3 +110,27 @@ def test_existing_output(tiny, tmp_path):
     r = run(*TINY, "--out", copy, "--overwrite")
     assert r.returncode == 0, r.stderr
     assert tree(copy) == tree(tiny)
+
+@pytest.mark.parametrize("profile", ["bp4d", "disfa", "gft", "affwild2"])
+def test_rates_at_10x150(profile):
+    "10 subjects x 150 frames (the labels make_synthau writes) follow Table I within 3 points for several seeds."
+    from aunce.aus import TABLE1_RATES, dataset_aus
+    from aunce.synth import SYNTH_AUS, present, synthau_labels
+    aus = dataset_aus(profile); want = np.array([TABLE1_RATES[profile][a] for a in aus])
+    for seed in range(5):
+        y = present(np.concatenate([x for s in synthau_labels(profile, 10, 150, 2, seed) for x in s]))
+        assert y.shape == (1500, len(SYNTH_AUS))
+        gap = 100 * y[:, [SYNTH_AUS.index(a) for a in aus]].mean(0) - want
+        assert np.abs(gap).max() < 3, (profile, seed, dict(zip(aus, gap.round(2))))
+
+def test_written_labels_are_the_planned_ones(tmp_path):
+    "make_synthau renders exactly synthau_labels' intensities, with 1 or 2 workers."
+    from aunce.synth import make_synthau, synthau_labels
+    want = synthau_labels("gft", 3, 10, 2, 4)
+    for w in (1, 2):
+        root = make_synthau(tmp_path / f"w{w}", "gft", subjects=3, frames=10, videos=2, seed=4, size=64, workers=w)
+        for si, vids in enumerate(want):
+            for vi, x in enumerate(vids):
+                got = np.loadtxt(root / "intensity" / f"S{si + 1:03d}" / f"V{vi + 1}.csv", delimiter=",", skiprows=1, ndmin=2)
+                assert got.shape[0] == len(x) and np.allclose(got[:, 1:].sum(1), x.sum(1), atol=1e-3)
+    assert tree(tmp_path / "w1") == tree(tmp_path / "w2")
