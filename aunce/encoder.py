@@ -16,26 +16,44 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 # %% auto #0
-__all__ = ['BACKBONE_ALIASES', 'PAPER_BACKBONES', 'TinyBackbone', 'create_backbone', 'backbone_tokens', 'WeightsMismatchError',
-           'LoadReport', 'read_state_dict', 'load_backbone_weights', 'LinearBlock', 'AFG', 'afg_reference',
-           'knn_adjacency', 'normalize_adjacency', 'fgg_adjacency_reference', 'FGG', 'AUEncoder', 'LinearAUHead',
-           'AUClassifier', 'count_parameters', 'parameter_table']
+__all__ = ['BACKBONE_ALIASES', 'PAPER_BACKBONES', 'EMBEDDINGS', 'coord_channels', 'TinyBackbone', 'create_backbone',
+           'backbone_tokens', 'WeightsMismatchError', 'LoadReport', 'read_state_dict', 'load_backbone_weights',
+           'LinearBlock', 'AFG', 'afg_reference', 'knn_adjacency', 'normalize_adjacency', 'fgg_adjacency_reference',
+           'FGG', 'AUEncoder', 'LinearAUHead', 'AUClassifier', 'count_parameters', 'parameter_table']
 
 # %% ../nbs/09_encoder.ipynb #b0f96785
 def _conv_bn_relu(cin: int, cout: int, k: int, s: int, p: int) -> nn.Sequential:
     return nn.Sequential(nn.Conv2d(cin, cout, k, s, p, bias=False), nn.BatchNorm2d(cout), nn.ReLU(inplace=True))
 
+def coord_channels(x: torch.Tensor) -> torch.Tensor:
+    """`x` with two more channels holding each position's row and column in [-1, 1] (CoordConv).
+
+    Shape: x (B, C, H, W) -> (B, C + 2, H, W)."""
+    B, _, H, W = x.shape
+    r = torch.linspace(-1, 1, H, dtype=x.dtype, device=x.device).view(1, 1, H, 1).expand(B, 1, H, W)
+    c = torch.linspace(-1, 1, W, dtype=x.dtype, device=x.device).view(1, 1, 1, W).expand(B, 1, H, W)
+    return torch.cat([x, r, c], 1)
+
+class _CoordBlock(nn.Module):
+    "A conv block that also sees the position of every cell (two coordinate channels appended to its input)."
+    def __init__(self, block: nn.Module):
+        super().__init__(); self.block = block
+    def forward(self, x: torch.Tensor) -> torch.Tensor: return self.block(coord_channels(x))
+
 class TinyBackbone(nn.Module):
     """A very small conv net (about 61k parameters) for CPU tests and the demo: `(B, 3, H, W) -> (B, C, H/32, W/32)`.
 
-    `width` is the stem width; the output has `num_features = 4 * width` channels."""
+    `width` is the stem width; the output has `num_features = 4 * width` channels. `coords=True` appends two
+    coordinate channels (row, column) to the input of every block, so features can depend on where they are."""
     output_fmt = "NCHW"
-    def __init__(self, width: int = 16, in_chans: int = 3):
+    def __init__(self, width: int = 16, in_chans: int = 3, coords: bool = False):
         super().__init__()
-        w = width
-        self.stem = _conv_bn_relu(in_chans, w, 4, 4, 0)
-        self.stages = nn.Sequential(_conv_bn_relu(w, 2 * w, 3, 2, 1), _conv_bn_relu(2 * w, 4 * w, 3, 2, 1),
-                                    _conv_bn_relu(4 * w, 4 * w, 3, 2, 1))
+        w, e = width, 2 if coords else 0
+        self.coords = bool(coords)
+        blocks = [_conv_bn_relu(in_chans + e, w, 4, 4, 0), _conv_bn_relu(w + e, 2 * w, 3, 2, 1),
+                  _conv_bn_relu(2 * w + e, 4 * w, 3, 2, 1), _conv_bn_relu(4 * w + e, 4 * w, 3, 2, 1)]
+        if coords: blocks = [_CoordBlock(b) for b in blocks]
+        self.stem, self.stages = blocks[0], nn.Sequential(*blocks[1:])
         self.num_features = 4 * w
         self.pretrained_cfg: dict = {}
         for m in self.modules():
@@ -275,17 +293,22 @@ class FGG(nn.Module):
         "Normalised adjacency of the graph built from x. Shape: x (B, K, d) -> (B, K, K)."
         return normalize_adjacency(knn_adjacency(x, self.neighbours))
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
+    def forward(self, x: torch.Tensor, relu: bool = True) -> torch.Tensor:
+        "Shape: x (B, K, d) -> (B, K, d); `relu=False` returns the residual sum before the final ReLU."
         a = self.adjacency(x)
-        return F.relu(x + self.bn(a @ self.V(x) + self.U(x)))
+        h = x + self.bn(a @ self.V(x) + self.U(x))
+        return F.relu(h) if relu else h
 
 # %% ../nbs/09_encoder.ipynb #db9e9f3c
+EMBEDDINGS: tuple[str, ...] = ("relu", "pre_relu")
+
 class AUEncoder(nn.Module):
     """Backbone + ANFL (AFG and FGG) contrastive encoder: per-AU embeddings, L2-normalised.
 
     Shape: x (B, 3, H, W) -> (B, K, d) with K = `num_aus`, d = `embed_dim`."""
     def __init__(self, backbone: str = "resnet18", num_aus: int = 12, embed_dim: int | None = 512,
                  neighbours: int = 4, pretrained_path: str | Path | None = None, graph: bool = True, *,
+                 embedding: str = "relu",
                  strict: bool = True, download: bool = False, img_size: int | None = None,
                  backbone_kwargs: dict | None = None):
         super().__init__()
@@ -293,6 +316,10 @@ class AUEncoder(nn.Module):
         if graph and not 1 <= neighbours < num_aus:
             raise ValueError(f"neighbours={neighbours} must be at least 1 and less than num_aus={num_aus}"
                              + (" (use graph=False for a single AU)" if num_aus < 2 else ""))
+        if embedding not in EMBEDDINGS: raise ValueError(f"embedding={embedding!r} is not one of {EMBEDDINGS}")
+        if embedding == "pre_relu" and not graph:
+            raise ValueError("embedding='pre_relu' takes the FGG's output before its final ReLU; it needs graph=True")
+        self.embedding = embedding
         if download and pretrained_path is not None:
             raise ValueError("give either pretrained_path (a local file) or download=True, not both")
         self.backbone_name = BACKBONE_ALIASES.get(backbone, backbone)
@@ -318,7 +345,8 @@ class AUEncoder(nn.Module):
     def nodes(self, x: torch.Tensor) -> torch.Tensor:
         "Per-AU features before L2 normalisation (after the FGG when `graph`). Shape: x (B, 3, H, W) -> (B, K, d)."
         v = self.afg(self.global_linear(self.tokens(x)))
-        return self.fgg(v) if self.fgg is not None else v
+        if self.fgg is None: return v
+        return self.fgg(v, relu=self.embedding == "relu")
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return F.normalize(self.nodes(x), dim=-1)
@@ -329,7 +357,7 @@ class AUEncoder(nn.Module):
 
     def extra_repr(self) -> str:
         return (f"backbone={self.backbone_name!r}, num_aus={self.num_aus}, embed_dim={self.embed_dim}, "
-                f"neighbours={self.neighbours}, graph={self.graph}")
+                f"neighbours={self.neighbours}, graph={self.graph}, embedding={self.embedding!r}")
 
 # %% ../nbs/09_encoder.ipynb #4ca1ba72
 class LinearAUHead(nn.Module):

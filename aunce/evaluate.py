@@ -20,9 +20,10 @@ from .loss import wce_loss
 from .train import derive_seed, autocast, resolve_device
 
 # %% auto #0
-__all__ = ['PAPER_F1', 'PAPER_TABLE6', 'PAPER_TABLE7', 'PAPER_TABLE8', 'PAPER_FIG5', 'ABLATION_PARTS', 'paper_f1', 'auc_per_au',
-           'score_table', 'Probe', 'predict_probs', 'train_linear_probe', 'extract_features', 'EvalResult',
-           'linear_eval', 'evaluate_classifier', 'mean_std', 'format_mean_std', 'runs_table', 'Experiment',
+__all__ = ['PAPER_F1', 'PAPER_TABLE6', 'PAPER_TABLE7', 'PAPER_TABLE8', 'PAPER_FIG5', 'CHANCE_MARGIN', 'CONTRASTIVE_METHODS',
+           'ABLATION_PARTS', 'NO_REWEIGHTING', 'paper_f1', 'auc_per_au', 'score_table', 'Probe', 'predict_probs',
+           'train_linear_probe', 'extract_features', 'EvalResult', 'linear_eval', 'evaluate_classifier', 'mean_std',
+           'format_mean_std', 'runs_table', 'verdict', 'results_table', 'print_results_table', 'Experiment',
            'run_experiment', 'ablation_config']
 
 # %% ../nbs/11_evaluate.ipynb #af854466
@@ -208,6 +209,7 @@ class EvalResult:
     best_epoch: int | None = None
     history: pd.DataFrame | None = None
     val_table: pd.DataFrame | None = None
+    head: nn.Module | None = None   # the trained linear probe (linear_eval), None for an end-to-end classifier
     def summary(self) -> dict:
         "Mean F1 and accuracy (%) at 0.5 and at the tuned thresholds (and on clean labels where known)."
         m = self.table.loc["mean"]
@@ -238,7 +240,7 @@ def linear_eval(encoder: nn.Module, train_data, val_data, test_data, *, aus: Seq
                                seed=seed, select=select)
     table = score_table(probe.probs(fs), ys, aus, probe.thresholds, clean_labels=test_clean_labels)
     val_table = score_table(probe.probs(fv), yv, aus, probe.thresholds)
-    return EvalResult(table, probe.thresholds, probe.best_epoch, probe.history, val_table)
+    return EvalResult(table, probe.thresholds, probe.best_epoch, probe.history, val_table, probe.head)
 
 def evaluate_classifier(model: nn.Module, val_data, test_data, *, aus: Sequence[int],
                         device: str | torch.device = "cpu", batch_size: int = 128, precision: str = "fp32",
@@ -280,6 +282,39 @@ def runs_table(results: Sequence[dict], keys: Sequence[str] = ("method", "fold",
         rows.append(row)
     return pd.DataFrame(rows)
 
+# %% ../nbs/11_evaluate.ipynb #6e48fc54
+CHANCE_MARGIN: float = 2.0
+
+def verdict(auc: float, margin: float = CHANCE_MARGIN) -> str:
+    "'at chance' when the AUC (%) is within `margin` points of 50 (or undefined), else ''."
+    return "at chance" if not np.isfinite(auc) or abs(auc - 50) <= margin else ""
+
+def results_table(summaries: dict[str, dict], clean: bool | None = None) -> pd.DataFrame:
+    """One row per model from `EvalResult.summary()` dicts (or results.json's `eval.summary`): tuned F1, F1 at 0.5,
+    AUC, accuracy, the all-positive F1 and the at-chance verdict; on clean labels where the summaries have them."""
+    if clean is None: clean = all("auc_clean" in s for s in summaries.values())
+    sfx = "_clean" if clean else ""
+    cols = {f"f1{sfx}_tuned": "F1 tuned", f"f1{sfx}": "F1 @0.5", f"auc{sfx}": "AUC",
+            f"f1{sfx}_all_positive": "F1 all-positive", "accuracy_tuned": "accuracy tuned"}
+    rows = {}
+    for name, s in summaries.items():
+        missing = [c for c in cols if c not in s]
+        if missing: raise ValueError(f"summary of {name!r} lacks {missing}")
+        rows[name] = {v: float(s[c]) for c, v in cols.items()}
+        rows[name]["tuned - all-positive"] = rows[name]["F1 tuned"] - rows[name]["F1 all-positive"]
+        rows[name]["verdict"] = verdict(rows[name]["AUC"])
+    df = pd.DataFrame(rows).T
+    df.index.name = "model (clean labels)" if clean else "model"
+    return df
+
+def print_results_table(summaries: dict[str, dict], title: str = "") -> pd.DataFrame:
+    "`results_table` printed as plain text (for terminals, `make demo`); returns the table."
+    df = results_table(summaries)
+    with pd.option_context("display.width", 200, "display.max_columns", 20, "display.float_format", "{:.1f}".format):
+        if title: print(title)
+        print(df.to_string())
+    return df
+
 # %% ../nbs/11_evaluate.ipynb #4c40153c
 @dataclass
 class Experiment:
@@ -288,11 +323,13 @@ class Experiment:
     eval: EvalResult
     train: object
 
+CONTRASTIVE_METHODS = ("aunce", "supcon")
+
 def run_experiment(cfg, *, data=None, probe_epochs: int = 30, probe_lr: float = 1e-2, probe_batch_size: int = 256,
                    probe_select: str = "f1", resume: bool = False, echo: bool = False, tag: str = "") -> Experiment:
     """Train `cfg` (an `aunce.train.TrainConfig`) and evaluate it on the test fold; `data` = (train, test) AUFrames
     to reuse (default: `prepare_data(cfg)`)."""
-    from aunce.train import prepare_data, split_train_val, train, write_json, aligned_size
+    from aunce.train import prepare_data, split_train_val, train, write_json, aligned_size, save_weights
     from aunce.data import AUDataset
     from aunce.transforms import eval_transform
     t0 = time.perf_counter()
@@ -302,15 +339,16 @@ def run_experiment(cfg, *, data=None, probe_epochs: int = 30, probe_lr: float = 
     tres = train(cfg, tr, va, resume=resume, echo=echo)
     ds = lambda f: AUDataset(f, transform=eval_transform(cfg.image_size), size=aligned_size(cfg))
     kw = dict(aus=tres.aus, device=cfg.device, precision=cfg.precision, test_clean_labels=_clean(test))
-    if cfg.method == "aunce":
+    if cfg.method in CONTRASTIVE_METHODS:
         ev = linear_eval(tres.encoder, ds(tr), ds(va), ds(test), weights=tres.stats["au_weights"] if cfg.use_au_weights else None,
                          epochs=probe_epochs, lr=probe_lr, batch_size=probe_batch_size, seed=cfg.seed,
                          select=probe_select, feature_batch_size=max(64, cfg.batch_size), **kw)
+        save_weights(ev.head, tres.run / "probe.safetensors")
     else:
         ev = evaluate_classifier(tres.model, ds(va), ds(test), batch_size=max(64, cfg.batch_size),
                                  best_epoch=tres.best_epoch, **kw)
-    results = {"tag": tag, "method": cfg.method, "dataset": cfg.dataset, "fold": cfg.fold, "seed": cfg.seed,
-               "config": cfg.to_dict(), "eval": ev.to_dict(),
+    results = {"tag": tag, "method": cfg.method, "preset": cfg.preset, "dataset": cfg.dataset, "fold": cfg.fold,
+               "seed": cfg.seed, "config": cfg.to_dict(), "eval": ev.to_dict(), "train_best_epoch": tres.best_epoch,
                "history": tres.history.to_dict(orient="list"), "run_dir": str(tres.run.path),
                "train_frames": len(tr), "val_frames": len(va), "test_frames": len(test),
                "split_stats": {k: v.tolist() for k, v in tres.stats.items()},
@@ -323,9 +361,14 @@ ABLATION_PARTS: dict[str, tuple[bool, bool, bool]] = {   # model: (w, PS, NS)
     "A": (False, False, False), "B": (True, False, False), "C": (True, True, False),
     "D": (True, False, True), "E": (True, True, True)}
 
+# the beta that switches re-weighting off in each form: exp(1 * s) in "beta"; exp((0 + 1) s) in "paper_eq4";
+# uniform weights (plain InfoNCE) in "hcl"
+NO_REWEIGHTING: dict[str, float] = {"beta": 1.0, "paper_eq4": 0.0, "hcl": 0.0}
+
 def ablation_config(base, model: str):
     "Table VII's `model` (A-E) as a copy of `base` (a TrainConfig, method aunce) with the components switched."
     if model not in ABLATION_PARTS: raise ValueError(f"model={model!r} is not one of {sorted(ABLATION_PARTS)}")
     w, ps, ns = ABLATION_PARTS[model]
+    off = NO_REWEIGHTING[base.neg_power]
     return dataclasses.replace(base, method="aunce", use_au_weights=w, p=base.p if ps else (1.0, 0.0, 0.0, 0.0),
-                               beta_min=base.beta_min if ns else 1.0, beta_maj=base.beta_maj if ns else 1.0)
+                               beta_min=base.beta_min if ns else off, beta_maj=base.beta_maj if ns else off)

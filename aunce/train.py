@@ -4,7 +4,7 @@
 
 # %% ../nbs/10_train.ipynb #e652cc94
 from __future__ import annotations
-import dataclasses, json, math, os, random, sys, time
+import dataclasses, json, math, os, random, sys, time, warnings
 from collections.abc import Callable, Iterable, Sequence
 from contextlib import nullcontext
 from dataclasses import dataclass, field
@@ -13,18 +13,20 @@ import numpy as np
 import pandas as pd
 import torch
 from torch import nn
+import torch.nn.functional as F
 from torch.utils.data import DataLoader, RandomSampler, WeightedRandomSampler
 from tqdm import tqdm
 from .aus import occurrence_rates, au_weights
 
 # %% auto #0
-__all__ = ['RESUME_MAY_CHANGE', 'VIEWS', 'AUGMENTS', 'project_root', 'resolve_path', 'check_writable_dir', 'default_run_dir',
-           'derive_seed', 'seed_everything', 'get_rng_state', 'set_rng_state', 'save_checkpoint', 'load_checkpoint',
-           'save_weights', 'load_weights', 'write_json', 'RunDir', 'make_optimizer', 'make_scheduler', 'autocast',
-           'resolve_device', 'batch_positive_counts', 'rare_au_weights', 'make_train_loader', 'FitResult', 'fit',
-           'TrainConfig', 'aligned_size_for', 'aligned_size', 'synth_render_size', 'synth_root', 'ensure_synth',
-           'prepare_data', 'split_train_val', 'split_statistics', 'make_transform', 'TrainResult', 'build_model',
-           'train']
+__all__ = ['RESUME_MAY_CHANGE', 'VIEWS', 'AUGMENTS', 'METHODS', 'PRESETS', 'project_root', 'resolve_path', 'check_writable_dir',
+           'default_run_dir', 'derive_seed', 'seed_everything', 'get_rng_state', 'set_rng_state', 'save_checkpoint',
+           'load_checkpoint', 'save_weights', 'load_weights', 'write_json', 'RunDir', 'make_optimizer',
+           'make_scheduler', 'autocast', 'resolve_device', 'batch_positive_counts', 'rare_au_weights',
+           'make_train_loader', 'embedding_spread', 'class_cosine_gap', 'nearest_centroid_auc', 'learning_warnings',
+           'FitResult', 'fit', 'TrainConfig', 'aligned_size_for', 'aligned_size', 'synth_render_size', 'synth_root',
+           'ensure_synth', 'prepare_data', 'split_train_val', 'split_statistics', 'make_transform', 'TrainResult',
+           'build_model', 'train']
 
 # %% ../nbs/10_train.ipynb #e83fca23
 def project_root(start: str | Path | None = None) -> Path | None:
@@ -264,8 +266,67 @@ def make_train_loader(dataset, batch_size: int, generator: torch.Generator, *, s
                       pin_memory=pin_memory, generator=generator if num_workers else None,
                       persistent_workers=False)
 
+# %% ../nbs/10_train.ipynb #25f34196
+def embedding_spread(z: torch.Tensor) -> dict:
+    """`emb_std` (per-dimension std over frames, mean over AUs and dimensions) and `mean_cos` (mean pairwise cosine
+    of distinct frames, mean over AUs) of normalised embeddings. Shape: z (N, K, d) L2-normalised, N >= 2."""
+    z = z.double()
+    N = z.shape[0]
+    if N < 2: raise ValueError(f"embedding_spread needs at least 2 frames, got {N}")
+    s = z.sum(0)  # (K, d)
+    mean_cos = ((s * s).sum(-1) - (z * z).sum((0, 2))) / (N * (N - 1))  # (K,)
+    return {"emb_std": float(z.std(0, unbiased=False).mean()), "mean_cos": float(mean_cos.mean())}
+
+def class_cosine_gap(z: torch.Tensor, labels) -> float:
+    """Mean cosine of same-label pairs minus that of different-label pairs (distinct frames, known labels), per AU,
+    averaged over the AUs that have both classes (NaN if none). Shape: z (N, K, d) normalised, labels (N, K)."""
+    z, y = z.double(), torch.as_tensor(np.asarray(labels))
+    gaps = []
+    for k in range(z.shape[1]):
+        s1, s0 = z[y[:, k] == 1, k].sum(0), z[y[:, k] == 0, k].sum(0)
+        n1, n0 = int((y[:, k] == 1).sum()), int((y[:, k] == 0).sum())
+        if n1 < 1 or n0 < 1 or n1 + n0 < 3: continue
+        same = (s1 @ s1 - n1) + (s0 @ s0 - n0)       # sums over ordered same-label pairs, self-pairs removed
+        n_same = n1 * (n1 - 1) + n0 * (n0 - 1)
+        gaps.append(float(same / n_same - (s1 @ s0) / (n1 * n0)))
+    return float(np.mean(gaps)) if gaps else float("nan")
+
+def _auc(score: np.ndarray, y: np.ndarray) -> float:
+    m = y >= 0
+    if len(np.unique(y[m])) < 2: return float("nan")
+    from sklearn.metrics import roc_auc_score
+    return float(roc_auc_score(y[m], score[m]))
+
+def nearest_centroid_auc(ref_z: torch.Tensor, ref_labels, z: torch.Tensor, labels) -> np.ndarray:
+    """Per-AU AUC (%) of `cos(z, c1) - cos(z, c0)`, with `c1`, `c0` the normalised mean embeddings of the present and
+    absent reference frames (NaN where a class is missing). Shape: ref_z (M, K, d), ref_labels (M, K), z (N, K, d),
+    labels (N, K) in {1, 0, -1} -> (K,)."""
+    rz, z = F.normalize(ref_z.double(), dim=-1), F.normalize(z.double(), dim=-1)
+    ry, y = np.asarray(ref_labels), np.asarray(labels)
+    out = np.full(z.shape[1], np.nan)
+    for k in range(z.shape[1]):
+        p, a = torch.as_tensor(ry[:, k] == 1), torch.as_tensor(ry[:, k] == 0)
+        if not p.any() or not a.any(): continue
+        c1, c0 = F.normalize(rz[p, k].mean(0), dim=0), F.normalize(rz[a, k].mean(0), dim=0)
+        out[k] = 100 * _auc((z[:, k] @ (c1 - c0)).numpy(), y[:, k])
+    return out
+
+def learning_warnings(rec: dict, epoch: int, chance_after: int = 3, margin: float = 2.0) -> list[str]:
+    "Warnings for one epoch's monitors: collapsed embeddings, or a validation AUC still at chance after `chance_after` epochs."
+    out = []
+    if rec.get("mean_cos", 0) > 0.999 or rec.get("emb_std", 1) < 0.002:
+        out.append(f"epoch {epoch}: the embeddings have collapsed (mean pairwise cosine {rec.get('mean_cos', float('nan')):.5f}, "
+                   f"per-dimension std {rec.get('emb_std', float('nan')):.5f}): every face maps to about the same point")
+    auc = rec.get("val_auc")
+    if auc is not None and epoch + 1 >= chance_after and np.isfinite(auc) and abs(auc - 50) <= margin:
+        out.append(f"epoch {epoch}: the validation AUC is {auc:.1f}, at chance (50 +- {margin:g}) after {epoch + 1} epochs: "
+                   "the model is not learning the AUs")
+    return out
+
 # %% ../nbs/10_train.ipynb #f4bb38f0
 RESUME_MAY_CHANGE = {"epochs", "progress", "log_every", "out_dir", "device", "num_workers", "threads", "keep_checkpoints"}
+
+_MONITORS = ("emb_std", "mean_cos", "cos_gap")
 
 @dataclass
 class FitResult:
@@ -283,10 +344,13 @@ def fit(model: nn.Module, step_fn: Callable[[nn.Module, dict], torch.Tensor],
         au_names: Sequence[str] | None = None, eval_fn: Callable[[nn.Module, int], dict] | None = None,
         resume: bool = False, config: dict | None = None, keep_checkpoints: str = "last",
         callbacks: Sequence[Callable[[int, int, float], None]] = (), progress: bool = True,
-        log_every: int = 0, echo: bool = False) -> FitResult:
+        log_every: int = 0, echo: bool = False, select_best: bool = True) -> FitResult:
     """Train `model` for `epochs` epochs; per-epoch metrics, per-batch positive counts, checkpoints, exact resume.
 
-    `step_fn(model, batch)` returns the scalar loss of a batch dict holding `labels` (B, K) and its images."""
+    `step_fn(model, batch)` returns the scalar loss of a batch dict holding `labels` (B, K) and its images.
+    `eval_fn(model, epoch)` returns the epoch's validation monitors; with `select_best` the epoch of the highest
+    `val_score` is kept in `best.safetensors`. Collapse and at-chance warnings (`learning_warnings`) are raised
+    as `UserWarning`s and logged."""
     device = torch.device(device)
     if keep_checkpoints not in ("last", "all"): raise ValueError(f"keep_checkpoints={keep_checkpoints!r}: 'last' or 'all'")
     scaler = torch.amp.GradScaler(device.type, enabled=(precision == "fp16"))
@@ -365,7 +429,9 @@ def fit(model: nn.Module, step_fn: Callable[[nn.Module, dict], torch.Tensor],
         if eval_fn is not None:
             ev = eval_fn(model, epoch); model.train()
             rec.update(ev)
-            if "val_score" in ev and (best_score is None or ev["val_score"] > best_score):
+            for msg in learning_warnings(rec, epoch):
+                warnings.warn(msg, stacklevel=2); run.log("WARNING " + msg, echo)
+            if select_best and "val_score" in ev and np.isfinite(ev["val_score"]) and (best_score is None or ev["val_score"] > best_score):
                 best_epoch, best_score = epoch, float(ev["val_score"])
                 save_weights(model, run / "best.safetensors")
         history.append(rec)
@@ -376,7 +442,11 @@ def fit(model: nn.Module, step_fn: Callable[[nn.Module, dict], torch.Tensor],
                 " ".join(f"{n} {lo}/{mu:.1f}" for n, lo, mu in zip(names, pos_all.min(0), pos_all.mean(0))))
         run.log(f"epoch {epoch}: loss {rec['loss']:.4f}, {rec['images_per_s']:.1f} img/s" +
                 (f", batches without positives of {', '.join(zero)}" if zero else "") +
-                ("".join(f", {k} {v:.4f}" for k, v in rec.items() if k.startswith("val_"))), echo)
+                ("".join(f", {k} {v:.4f}" for k, v in rec.items() if k.startswith("val_") or k in _MONITORS)), echo)
+        if progress and not echo:
+            tqdm.write(f"epoch {epoch + 1}/{epochs}: loss {rec['loss']:.4f}, {rec['images_per_s']:.0f} img/s" +
+                       "".join(f", {k} {rec[k]:.3f}" for k in ("val_auc", "mean_cos", "emb_std", "cos_gap") if k in rec),
+                       file=sys.stderr)
         ck = {"epoch": epoch, "model": model.state_dict(), "optimizer": optimizer.state_dict(),
               "scheduler": scheduler.state_dict() if scheduler is not None else None,
               "scaler": scaler.state_dict() if scaler.is_enabled() else None,
@@ -391,10 +461,21 @@ def fit(model: nn.Module, step_fn: Callable[[nn.Module, dict], torch.Tensor],
 # %% ../nbs/10_train.ipynb #8ab74c44
 VIEWS = ("simclr", "crop", "flip", "simclr_center")
 AUGMENTS = ("crop", "flip", "none")
+METHODS = ("aunce", "wce", "supcon")
+
+PRESETS: dict[str, dict] = {
+    # SPEC §2-3 and §7 as the paper ran them: meant for an ImageNet-pretrained backbone
+    "paper": dict(lr=1e-5, tau=0.5, beta_min=1.2, beta_maj=0.4, p=(0.15, 0.15, 0.7, 0.0), neg_power="beta",
+                  views="simclr", augment="crop", embedding="relu", coords=False),
+    # chosen by measurement on SynthAU for an encoder that starts from random weights (see the section text)
+    "scratch": dict(lr=3e-3, tau=0.5, beta_min=1.2, beta_maj=0.4, p=(0.0, 0.0, 1.0, 0.0), neg_power="hcl",
+                    views="flip", augment="flip", embedding="pre_relu", coords=True),
+}
 
 @dataclass
 class TrainConfig:
-    "Every setting of a training run (SPEC §7 defaults)."
+    """Every setting of a training run. The fields left at None take their value from `preset` ("paper": SPEC §7
+    defaults; "scratch": the from-random-weights setting); any value given explicitly overrides the preset."""
     # data
     dataset: str = "synth"             # synth | bp4d | disfa | gft | affwild2
     data_root: str = ""                # the dataset's root (for synth: an existing SynthAU root, else the cache)
@@ -411,18 +492,22 @@ class TrainConfig:
     cache_dir: str = "runs/cache"
     val_fraction: float = 0.2
     val_seed: int = 0
+    # the preset that fills every field below left at None
+    preset: str = "paper"              # paper | scratch
     # model
-    method: str = "aunce"              # aunce | wce
+    method: str = "aunce"              # aunce | wce | supcon
     backbone: str = "resnet18"
     backbone_width: int = 0            # stem width of the "tiny" backbone (0: its default, 16)
+    coords: bool | None = None         # tiny backbone: coordinate channels (the preset's value is ignored for other backbones)
     embed_dim: int = 512
     neighbours: int = 4
     graph: bool = True
+    embedding: str | None = None       # relu (FGG output, >= 0) | pre_relu (before FGG's final ReLU)
     pretrained_path: str = ""
     # optimisation
     epochs: int = 60
     batch_size: int = 64
-    lr: float = 1e-5
+    lr: float | None = None
     weight_decay: float = 1e-6
     betas: tuple = (0.9, 0.999)
     schedule: str = "constant"         # constant | cosine | step
@@ -430,20 +515,23 @@ class TrainConfig:
     min_lr_ratio: float = 0.0
     grad_clip: float = 0.0             # max gradient norm; 0 = off
     precision: str = "fp32"            # fp32 | bf16 | fp16
-    # AUNCE
-    tau: float = 0.5
-    beta_min: float = 1.2
-    beta_maj: float = 0.4
-    p: tuple = (0.15, 0.15, 0.7, 0.0)
+    # AUNCE (tau and the AU weights also for SupCon)
+    tau: float | None = None
+    beta_min: float | None = None
+    beta_maj: float | None = None
+    p: tuple | None = None
     use_au_weights: bool = True
     minority: str = "occurrence"       # occurrence | label
-    neg_power: str = "beta"            # beta | paper_eq4
+    neg_power: str | None = None       # beta | paper_eq4 | hcl
     draw: str = "anchor"
-    views: str = "simclr"              # AUNCE's two views: simclr | crop | flip | simclr_center (see `make_transform`)
-    augment: str = "crop"              # WCE's augmentation: crop (paper: random crop + flip) | flip | none
+    views: str | None = None           # two views of the contrastive methods: simclr | crop | flip | simclr_center
+    augment: str | None = None         # WCE's augmentation: crop (paper: random crop + flip) | flip | none
     # batches
     oversample: bool = False
     oversample_power: float = 0.5
+    # watching learning: per-epoch validation monitors and the epoch that is kept
+    monitor_frames: int = 1024         # training frames whose class centroids score the validation frames; 0: no monitors
+    select_epoch: str = "val_auc"      # val_auc (best validation AUC; needs val_fraction > 0) | last
     # run
     seed: int = 0
     device: str = "auto"
@@ -455,8 +543,16 @@ class TrainConfig:
     log_every: int = 0
 
     def __post_init__(self):
+        if self.preset not in PRESETS: raise ValueError(f"TrainConfig: preset={self.preset!r} is not one of {sorted(PRESETS)}")
+        if self.coords and self.backbone != "tiny":
+            raise ValueError(f"TrainConfig: coords=True is an option of backbone='tiny', not {self.backbone!r}")
+        for k, v in PRESETS[self.preset].items():
+            if getattr(self, k) is None: setattr(self, k, v if k != "coords" else (v and self.backbone == "tiny"))
         self.p, self.betas = tuple(float(x) for x in self.p), tuple(float(x) for x in self.betas)
-        checks = [(self.method in ("aunce", "wce"), f"method={self.method!r} is not 'aunce' or 'wce'"),
+        self.coords = bool(self.coords)
+        from aunce.reweighting import NEG_POWERS
+        from aunce.encoder import EMBEDDINGS
+        checks = [(self.method in METHODS, f"method={self.method!r} is not one of {METHODS}"),
                   (self.epochs >= 1, f"epochs={self.epochs} must be at least 1"),
                   (self.batch_size >= 2, f"batch_size={self.batch_size} must be at least 2"),
                   (self.lr > 0, f"lr={self.lr} must be positive"),
@@ -464,12 +560,16 @@ class TrainConfig:
                   (0 <= self.val_fraction < 1, f"val_fraction={self.val_fraction} must be in [0, 1)"),
                   (self.views in VIEWS, f"views={self.views!r} is not one of {VIEWS}"),
                   (self.augment in AUGMENTS, f"augment={self.augment!r} is not one of {AUGMENTS}"),
+                  (self.neg_power in NEG_POWERS, f"neg_power={self.neg_power!r} is not one of {NEG_POWERS}"),
+                  (self.embedding in EMBEDDINGS, f"embedding={self.embedding!r} is not one of {EMBEDDINGS}"),
+                  (self.select_epoch in ("val_auc", "last"), f"select_epoch={self.select_epoch!r} is not 'val_auc' or 'last'"),
+                  (self.monitor_frames >= 0, f"monitor_frames={self.monitor_frames} must be >= 0"),
                   (self.image_size >= 16, f"image_size={self.image_size} is too small")]
         for ok, msg in checks:
             if not ok: raise ValueError(f"TrainConfig: {msg}")
 
     def to_dict(self) -> dict:
-        "The config as a plain dict (tuples kept; loadable with `torch.load(weights_only=True)`)."
+        "The config as a plain dict, preset values filled in (tuples kept; loadable with `torch.load(weights_only=True)`)."
         return dataclasses.asdict(self)
 
     @classmethod
@@ -479,6 +579,19 @@ class TrainConfig:
         bad = sorted(set(d) - names)
         if bad: raise ValueError(f"unknown TrainConfig fields: {bad}")
         return cls(**d)
+
+    @classmethod
+    def from_params(cls, **params) -> "TrainConfig":
+        "A config from papermill-style parameters: None (or a missing key) means 'the preset's value'."
+        return cls(**{k: v for k, v in params.items() if v is not None})
+
+    def differs_from_preset(self) -> dict:
+        "The preset-governed fields whose value is not the preset's: `{field: (value, preset value)}`."
+        out = {}
+        for k, v in PRESETS[self.preset].items():
+            pv = tuple(float(x) for x in v) if k == "p" else (v and self.backbone == "tiny") if k == "coords" else v
+            if getattr(self, k) != pv: out[k] = (getattr(self, k), pv)
+        return out
 
 # %% ../nbs/10_train.ipynb #eab050c3
 def aligned_size_for(image_size: int) -> int:
@@ -593,45 +706,70 @@ def build_model(cfg: TrainConfig, num_aus: int) -> nn.Module:
     from aunce.encoder import AUEncoder, AUClassifier
     seed_everything(derive_seed(cfg.seed, 2**20))
     kw = {"img_size": cfg.image_size} if "swin" in cfg.backbone else {}
+    bkw = {}
     if cfg.backbone_width:
         if cfg.backbone != "tiny": raise ValueError(f"backbone_width is for backbone='tiny', not {cfg.backbone!r}")
-        kw["backbone_kwargs"] = {"width": cfg.backbone_width}
+        bkw["width"] = cfg.backbone_width
+    if cfg.coords: bkw["coords"] = True
+    if bkw: kw["backbone_kwargs"] = bkw
     enc = AUEncoder(cfg.backbone, num_aus=num_aus, embed_dim=cfg.embed_dim, neighbours=cfg.neighbours,
-                    pretrained_path=cfg.pretrained_path or None, graph=cfg.graph, **kw)
+                    pretrained_path=cfg.pretrained_path or None, graph=cfg.graph, embedding=cfg.embedding, **kw)
     return AUClassifier(enc) if cfg.method == "wce" else enc
 
-def _val_scorer(cfg: TrainConfig, val_frames, device):
+def _val_monitor(cfg: TrainConfig, train_frames, val_frames, device):
+    """`monitor(model, epoch) -> dict` of the per-epoch validation signals (see "Watching learning")."""
     from aunce.data import AUDataset
     from aunce.transforms import eval_transform
     from aunce.metrics import f1_per_au
-    ds = AUDataset(val_frames, transform=eval_transform(cfg.image_size), size=aligned_size(cfg))
-    y = np.asarray(val_frames.labels)
+    from torch.utils.data import Subset
+    tf, size = eval_transform(cfg.image_size), aligned_size(cfg)
+    n_ref = min(cfg.monitor_frames, len(train_frames))
+    ref_idx = np.sort(np.random.default_rng(derive_seed(cfg.seed, 31337)).choice(len(train_frames), n_ref, replace=False))
+    ref_ds = Subset(AUDataset(train_frames, transform=tf, size=size), ref_idx.tolist())
+    val_ds = AUDataset(val_frames, transform=tf, size=size)
+    ref_y, val_y = np.asarray(train_frames.labels)[ref_idx], np.asarray(val_frames.labels)
+    bs = max(cfg.batch_size, 64)
     @torch.no_grad()
-    def score(model, epoch):
+    def outputs(model, ds):
         model.eval()
-        dl = DataLoader(ds, batch_size=max(cfg.batch_size, 64), shuffle=False, num_workers=cfg.num_workers)
-        probs = []
-        for b in dl:
-            with autocast(device, cfg.precision): probs.append(torch.sigmoid(model(b["image"].to(device)).float()).cpu())
-        p = torch.cat(probs).numpy()
-        f1 = float(f1_per_au((p >= 0.5).astype(np.int64), y).mean() * 100)
-        return {"val_f1": f1, "val_score": f1}
-    return score
+        zs, ps = [], []
+        for b in DataLoader(ds, batch_size=bs, shuffle=False, num_workers=cfg.num_workers):
+            x = b["image"].to(device)
+            with autocast(device, cfg.precision):
+                if cfg.method == "wce":
+                    h = model.embed(x)
+                    zs.append(F.normalize(h.float(), dim=-1).cpu()); ps.append(torch.sigmoid(model.head(h).float()).cpu())
+                else: zs.append(model(x).float().cpu())
+        return torch.cat(zs), (torch.cat(ps).numpy() if ps else None)
+    def monitor(model, epoch):
+        zr, _ = outputs(model, ref_ds)
+        zv, pv = outputs(model, val_ds)
+        nc = float(np.nanmean(nearest_centroid_auc(zr, ref_y, zv, val_y)))
+        rec = {**embedding_spread(zv), "cos_gap": class_cosine_gap(zv, val_y)}
+        if pv is not None:
+            rec["val_auc"] = float(np.nanmean([_auc(pv[:, k], val_y[:, k]) * 100 for k in range(pv.shape[1])]))
+            rec["val_nc_auc"] = nc
+            rec["val_f1"] = float(f1_per_au((pv >= 0.5).astype(np.int64), val_y).mean() * 100)
+        else: rec["val_auc"] = nc
+        rec["val_score"] = rec["val_auc"]
+        return rec
+    return monitor
 
 def train(cfg: TrainConfig, train_frames=None, val_frames=None, *, resume: bool = False,
           callbacks: Sequence[Callable[[int, int, float], None]] = (), echo: bool = False) -> TrainResult:
-    """Train the AUNCE encoder (or the WCE baseline) of `cfg`; see the section text for what is written where.
-
-    `train_frames`/`val_frames`: `AUFrames` to use (default: `prepare_data` + `split_train_val`)."""
+    """Train the AUNCE encoder (or the SupCon encoder, or the WCE baseline) of `cfg`; see the section text for what
+    is written where. `train_frames`/`val_frames`: `AUFrames` to use (default: `prepare_data` + `split_train_val`)."""
     from aunce.data import AUDataset
     from aunce.transforms import TwoViews
-    from aunce.loss import AUNCELoss, wce_loss
+    from aunce.loss import AUNCELoss, wce_loss, supcon_loss
     if train_frames is None:
         train_frames, _ = prepare_data(cfg, echo)
         train_frames, val_frames = split_train_val(cfg, train_frames)
     if val_frames is not None:
         shared = set(train_frames.subjects) & set(val_frames.subjects)
         if shared: raise ValueError(f"validation subjects {sorted(shared)[:5]} are also training subjects")
+    if cfg.select_epoch == "val_auc" and val_frames is None and cfg.monitor_frames:
+        raise ValueError("select_epoch='val_auc' needs validation subjects (val_fraction > 0); or pass select_epoch='last'")
     device = resolve_device(cfg.device)
     if cfg.threads: torch.set_num_threads(cfg.threads)
     aus = list(train_frames.aus)
@@ -644,10 +782,13 @@ def train(cfg: TrainConfig, train_frames=None, val_frames=None, *, resume: bool 
                 **{k: v.tolist() for k, v in stats.items()}}, run / "split.json")
     w = stats["au_weights"].to(device) if cfg.use_au_weights else None
     model = build_model(cfg, len(aus)).to(device)
-    if cfg.method == "aunce":
+    if cfg.method in ("aunce", "supcon"):
         tf = TwoViews(make_transform(cfg.views, cfg.image_size))
-        loss_fn = AUNCELoss(tau=cfg.tau, beta_min=cfg.beta_min, beta_maj=cfg.beta_maj, minority=stats["minority"].to(device),
-                            p=cfg.p, au_weights=w, draw=cfg.draw, neg_power=cfg.neg_power)
+        if cfg.method == "aunce":
+            loss_fn = AUNCELoss(tau=cfg.tau, beta_min=cfg.beta_min, beta_maj=cfg.beta_maj, minority=stats["minority"].to(device),
+                                p=cfg.p, au_weights=w, draw=cfg.draw, neg_power=cfg.neg_power)
+        else:
+            loss_fn = lambda z1, z2, y: supcon_loss(z1, z2, y, tau=cfg.tau, au_weights=w)
         def step_fn(m, batch):
             x1, x2 = batch["image"]
             z = m(torch.cat([x1, x2]).to(device, non_blocking=True)).float()
@@ -665,14 +806,15 @@ def train(cfg: TrainConfig, train_frames=None, val_frames=None, *, resume: bool 
     opt = make_optimizer(model.parameters(), cfg.lr, cfg.weight_decay, cfg.betas)
     sch = make_scheduler(opt, cfg.schedule, steps_per_epoch=steps, epochs=cfg.epochs, warmup_epochs=cfg.warmup_epochs,
                          min_lr_ratio=cfg.min_lr_ratio)
-    eval_fn = _val_scorer(cfg, val_frames, device) if (cfg.method == "wce" and val_frames is not None) else None
-    run.log(f"{cfg.method} on {cfg.dataset} fold {cfg.fold}: {len(train_frames)} training frames, "
+    eval_fn = _val_monitor(cfg, train_frames, val_frames, device) if (val_frames is not None and cfg.monitor_frames) else None
+    run.log(f"{cfg.method} ({cfg.preset} preset) on {cfg.dataset} fold {cfg.fold}: {len(train_frames)} training frames, "
             f"{steps} batches of {cfg.batch_size} per epoch, device {device}", echo)
     res = fit(model, step_fn, make_loader, epochs=cfg.epochs, run=run, optimizer=opt, scheduler=sch, seed=cfg.seed,
               device=device, precision=cfg.precision, grad_clip=cfg.grad_clip or None, au_names=[f"AU{a}" for a in aus],
               eval_fn=eval_fn, resume=resume, config=cfg.to_dict(), keep_checkpoints=cfg.keep_checkpoints,
-              callbacks=callbacks, progress=cfg.progress, log_every=cfg.log_every, echo=echo)
+              callbacks=callbacks, progress=cfg.progress, log_every=cfg.log_every, echo=echo,
+              select_best=cfg.select_epoch == "val_auc")
     if res.best_epoch is not None:
         load_weights(model, run / "best.safetensors")
-        run.log(f"kept the weights of epoch {res.best_epoch} (best validation score {res.best_score:.2f})", echo)
+        run.log(f"kept the weights of epoch {res.best_epoch} (best validation AUC {res.best_score:.2f})", echo)
     return TrainResult(model, cfg, res.history, run, aus, stats, train_frames, val_frames, res.best_epoch, res.resumed_from)
