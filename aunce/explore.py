@@ -16,23 +16,28 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 import ipywidgets as widgets
 from IPython.display import display
-from .reweighting import NEG_POWERS, minority_from_rates
+from .reweighting import NEG_POWERS, minority_from_rates, negative_log_term
 from .loss import gradient_ratios
 
 # %% auto #0
 __all__ = ['PROJECTIONS', 'COLOURINGS', 'neg_exponent', 'printed_eq7', 'exact_ratios_naive', 'boltzmann_entropy',
-           'boltzmann_entropy_naive', 'sample_cosines', 'share_formula', 'gradient_share', 'gradient_share_naive',
-           'GradState', 'EmbeddingBatch', 'ratio_data', 'ratio_figure', 'entropy_figure', 'share_figure',
-           'GradientExplorer', 'frame_id', 'FrameTable', 'project', 'colourings', 'colour_groups', 'FeatState',
-           'feature_figure', 'FeatureExplorer', 'CheckpointModel', 'load_model', 'embed_frames', 'subject_folds',
-           'sample_frames', 'embedding_batch', 'checkpoint_frames']
+           'boltzmann_entropy_naive', 'ratio_entropy', 'ratio_entropy_naive', 'sample_cosines', 'share_formula',
+           'gradient_share', 'gradient_share_naive', 'GradState', 'EmbeddingBatch', 'ratio_data', 'ratio_figure',
+           'entropy_figure', 'share_figure', 'GradientExplorer', 'frame_id', 'FrameTable', 'project', 'colourings',
+           'colour_groups', 'FeatState', 'feature_figure', 'FeatureExplorer', 'CheckpointModel', 'load_model',
+           'embed_frames', 'subject_folds', 'sample_frames', 'embedding_batch', 'checkpoint_frames']
 
 # %% ../nbs/12_explore.ipynb #91456d01
+def _check_power(neg_power: str) -> str:
+    if neg_power not in NEG_POWERS: raise ValueError(f"neg_power={neg_power!r} is not one of {NEG_POWERS}")
+    return neg_power
+
 def neg_exponent(beta: float, neg_power: str = "beta") -> float:
-    "The exponent on negative logits: `beta` (default, the authors' code) or `beta + 1` (Eq. 4 read literally)."
-    if neg_power == "beta": return beta
-    if neg_power == "paper_eq4": return beta + 1
-    raise ValueError(f"neg_power={neg_power!r} is not one of {NEG_POWERS}")
+    """The exponent on negative logits: `beta` (default, the authors' code) or `beta + 1` (Eq. 4 read literally).
+    For "hcl" it is `beta`, the exponent of HCL's weights `w_j = softmax(beta s)_j`; an hcl term has no single
+    per-negative exponent (its log is `log N + logsumexp((beta+1) s) - logsumexp(beta s)`)."""
+    _check_power(neg_power)
+    return beta + 1 if neg_power == "paper_eq4" else beta
 
 def printed_eq7(s_neg: torch.Tensor, beta: float | torch.Tensor) -> torch.Tensor:
     """The ratio as printed in the paper's Eq. 7: `exp(beta s_j) / sum_n exp(beta s_n)`.
@@ -43,12 +48,20 @@ def printed_eq7(s_neg: torch.Tensor, beta: float | torch.Tensor) -> torch.Tensor
     if b.ndim: b = b.unsqueeze(-1)
     return torch.softmax(b * s, dim=-1)
 
+def _softmax_loop(e: float, s_neg: Sequence[float]) -> list[float]:
+    m = max(e * float(s) for s in s_neg)
+    w = [math.exp(e * float(s) - m) for s in s_neg]
+    z = sum(w)
+    return [x / z for x in w]
+
 def exact_ratios_naive(s_pos: float, s_neg: Sequence[float], beta: float, neg_power: str = "beta") -> list[float]:
-    "Reference for one anchor, from the closed form with loops: `e exp(e s_j) / sum_n exp(e s_n)`, `e = neg_exponent(beta)`."
-    e = neg_exponent(float(beta), neg_power)
-    den = 0.0
-    for s in s_neg: den += math.exp(e * float(s))
-    return [e * math.exp(e * float(s)) / den for s in s_neg]
+    """Reference for one anchor, from the closed form with loops: `e exp(e s_j) / sum_n exp(e s_n)`,
+    `e = neg_exponent(beta)`; for "hcl" `|(beta+1) softmax((beta+1) s)_j - beta softmax(beta s)_j|`."""
+    b = float(beta)
+    if _check_power(neg_power) == "hcl":
+        return [abs((b + 1) * p - b * q) for p, q in zip(_softmax_loop(b + 1, s_neg), _softmax_loop(b, s_neg))]
+    e = neg_exponent(b, neg_power)
+    return [e * p for p in _softmax_loop(e, s_neg)]
 
 # %% ../nbs/12_explore.ipynb #c0a62b2c
 def boltzmann_entropy(s_neg: torch.Tensor, betas: torch.Tensor | Sequence[float]) -> torch.Tensor:
@@ -67,6 +80,29 @@ def boltzmann_entropy_naive(s_neg: Sequence[float], beta: float) -> float:
     z = sum(w)
     return -sum((x / z) * math.log(x / z) for x in w if x > 0)
 
+def ratio_entropy(s_neg: torch.Tensor, betas: torch.Tensor | Sequence[float], neg_power: str = "beta") -> torch.Tensor:
+    """Entropy (nats) of the exact gradient ratios normalised to sum 1, `p_j = r_j / sum_n r_n`, for each beta:
+    `boltzmann_entropy(s_neg, beta)` for "beta", at `beta + 1` for "paper_eq4", and for "hcl" with
+    `r_j = |(beta+1) softmax((beta+1) s)_j - beta softmax(beta s)_j|`.
+
+    Shape: s_neg (N,); betas (M,) -> (M,) float64."""
+    b = torch.as_tensor(betas, dtype=torch.float64).flatten()
+    if _check_power(neg_power) != "hcl": return boltzmann_entropy(s_neg, b + (neg_power == "paper_eq4"))
+    s = torch.as_tensor(s_neg, dtype=torch.float64).flatten()
+    if s.numel() == 0: raise ValueError("s_neg is empty: an anchor needs at least one negative")
+    b = b[:, None]
+    r = ((b + 1) * torch.softmax((b + 1) * s[None], -1) - b * torch.softmax(b * s[None], -1)).abs()
+    p = r / r.sum(-1, keepdim=True)          # the signed sum is 1, so r never sums to 0
+    return -torch.special.xlogy(p, p).sum(-1)
+
+def ratio_entropy_naive(s_neg: Sequence[float], beta: float, neg_power: str = "beta") -> float:
+    """Reference with loops: the entropy of `exact_ratios_naive` normalised to sum 1 (for "beta"/"paper_eq4" that
+    is `softmax(e s)`, which stays defined at e = 0 where the ratios themselves vanish)."""
+    if _check_power(neg_power) == "hcl": r = exact_ratios_naive(0.0, s_neg, beta, neg_power)
+    else: r = _softmax_loop(neg_exponent(float(beta), neg_power), s_neg)
+    z = sum(r)
+    return -sum((x / z) * math.log(x / z) for x in r if x > 0)
+
 # %% ../nbs/12_explore.ipynb #6129bd8c
 def sample_cosines(shape: int | tuple[int, ...], spread: float, mean: float = 0.0, seed: int = 0) -> torch.Tensor:
     """Cosine similarities `clip(mean + spread * eps, -1, 1)`, `eps ~ N(0, 1)`, reproducible from `seed`.
@@ -78,7 +114,12 @@ def sample_cosines(shape: int | tuple[int, ...], spread: float, mean: float = 0.
     return (mean + spread * eps).clamp(-1, 1)
 
 def share_formula(rate, beta_min: float, beta_maj: float, neg_power: str = "beta"):
-    "Equal-σ minority share `(1-r) e_maj / ((1-r) e_maj + r e_min)`, e = neg_exponent(beta); `rate` scalar or array."
+    """Equal-σ minority share `(1-r) e_maj / ((1-r) e_maj + r e_min)`, e = neg_exponent(beta); `rate` scalar or array.
+    "hcl" has no such closed form (an anchor's total depends on its negatives' similarities): a ValueError says so."""
+    if _check_power(neg_power) == "hcl":
+        raise ValueError("neg_power='hcl' has no equal-σ share formula: an hcl anchor hands out "
+                         "sum_j |(β+1) softmax((β+1)s)_j - β softmax(β s)_j| >= 1, which depends on its negatives' "
+                         "similarities (only the signed sum, 1, does not); use gradient_share (exact, autograd)")
     r = np.asarray(rate, dtype=np.float64)
     if ((r <= 0) | (r >= 1)).any(): raise ValueError(f"rate must be in (0, 1), got {rate}")
     e_min, e_maj = neg_exponent(beta_min, neg_power), neg_exponent(beta_maj, neg_power)
@@ -99,11 +140,9 @@ def gradient_share(rate: float, beta_min: float = 1.2, beta_maj: float = 0.4, n:
     is_min = _batch_classes(rate, n)
     S = (sample_cosines((n, n), spread, seed=seed) / tau).requires_grad_(True)
     neg = is_min[:, None] != is_min[None, :]
-    e = torch.where(is_min, torch.tensor(float(neg_exponent(beta_min, neg_power)), dtype=torch.float64),
-                    torch.tensor(float(neg_exponent(beta_maj, neg_power)), dtype=torch.float64))
-    logits = torch.where(neg, e[:, None] * S, torch.tensor(-math.inf, dtype=torch.float64))
+    beta = torch.where(is_min, torch.tensor(float(beta_min), dtype=torch.float64), torch.tensor(float(beta_maj), dtype=torch.float64))
     s_pos = torch.full((n,), pos_cos / tau, dtype=torch.float64)
-    F.softplus(torch.logsumexp(logits, 1) - s_pos).sum().backward()
+    F.softplus(negative_log_term(S, beta[:, None], neg, _check_power(neg_power)) - s_pos).sum().backward()
     G = S.grad.abs() * neg
     on_min, on_maj = G[:, is_min].sum().item(), G[:, ~is_min].sum().item()
     return dict(minority=on_min / (on_min + on_maj), majority=on_maj / (on_min + on_maj),
@@ -111,15 +150,25 @@ def gradient_share(rate: float, beta_min: float = 1.2, beta_maj: float = 0.4, n:
 
 def gradient_share_naive(S: torch.Tensor, is_min: Sequence[bool], beta_min: float, beta_maj: float,
                          pos_logit: float, neg_power: str = "beta") -> float:
-    "Reference minority share with loops from the closed-form gradient `sigma(u_a) e_a softmax_b(e_a s[a, b])`."
+    """Reference minority share with loops from the closed-form gradient `sigma(u_a) e_a softmax_b(e_a s[a, b])`;
+    for "hcl" `sigma(u_a) |(β+1) softmax((β+1) s[a])_b - β softmax(β s[a])_b|`, `u_a = log N_a + log sum_b
+    exp((β+1) s[a, b]) - log sum_b exp(β s[a, b]) - s_pos`."""
     n = len(is_min); on = [0.0, 0.0]
     for a in range(n):
-        e = neg_exponent(beta_min if is_min[a] else beta_maj, neg_power)
+        beta = beta_min if is_min[a] else beta_maj
         negs = [b for b in range(n) if is_min[b] != is_min[a]]
-        w = [math.exp(e * float(S[a, b])) for b in negs]
-        u = math.log(sum(w)) - pos_logit
+        if _check_power(neg_power) == "hcl":
+            hi = [math.exp((beta + 1) * float(S[a, b])) for b in negs]
+            lo = [math.exp(beta * float(S[a, b])) for b in negs]
+            u = math.log(len(negs)) + math.log(sum(hi)) - math.log(sum(lo)) - pos_logit
+            g = [abs((beta + 1) * h / sum(hi) - beta * l / sum(lo)) for h, l in zip(hi, lo)]
+        else:
+            e = neg_exponent(beta, neg_power)
+            w = [math.exp(e * float(S[a, b])) for b in negs]
+            u = math.log(sum(w)) - pos_logit
+            g = [e * wb / sum(w) for wb in w]
         sig = 1 / (1 + math.exp(-u))
-        for b, wb in zip(negs, w): on[0 if is_min[b] else 1] += sig * e * wb / sum(w)
+        for b, gb in zip(negs, g): on[0 if is_min[b] else 1] += sig * gb
     return on[0] / (on[0] + on[1])
 
 # %% ../nbs/12_explore.ipynb #d4b17da0
@@ -198,7 +247,8 @@ class EmbeddingBatch:
 # %% ../nbs/12_explore.ipynb #8b3e32aa
 def ratio_data(state: GradState, batch: EmbeddingBatch | None = None) -> dict:
     """Negatives of the current anchor, sorted hardest (most similar) first, with the exact (autograd) and printed
-    Eq. 7 ratios. Keys: s_neg, cos, names, beta, exponent, exact, printed, s_pos, anchor_class, title."""
+    Eq. 7 ratios. Keys: s_neg, cos, names, beta, exponent, exact, signed (`dL/ds_j / |dL/ds_pos|`, negative for
+    the negatives hcl pulls closer), printed, s_pos, anchor_class, title."""
     if state.source == "batch":
         if batch is None: raise ValueError("state.source='batch' needs an EmbeddingBatch")
         au = state.au if state.au is not None else batch.aus[0]
@@ -220,10 +270,12 @@ def ratio_data(state: GradState, batch: EmbeddingBatch | None = None) -> dict:
     e = neg_exponent(beta, state.neg_power)
     df = gradient_ratios(s_pos, s_neg, beta, state.neg_power)
     exact = torch.tensor(df["exact"].to_numpy())
+    signed = torch.tensor(df["grad_neg"].to_numpy()) / abs(float(df["grad_pos"].iloc[0]))
     printed = torch.tensor(df["eq7_printed"].to_numpy())
-    title = (f"{where}, {cls} class: β = {beta:g}{'' if e == beta else f', exponent β+1 = {e:g}'}; "
+    form = {"beta": "", "paper_eq4": f", exponent β+1 = {e:g}", "hcl": ", hcl (N Σ softmax(βs)_j e^(s_j))"}[state.neg_power]
+    title = (f"{where}, {cls} class: β = {beta:g}{form}; "
              f"Σ exact = {exact.sum().item():.3f}, Σ printed Eq. 7 = {printed.sum().item():.3f}")
-    return dict(s_neg=s_neg, cos=s_neg * state.tau, names=names, beta=beta, exponent=e, exact=exact,
+    return dict(s_neg=s_neg, cos=s_neg * state.tau, names=names, beta=beta, exponent=e, exact=exact, signed=signed,
                 printed=printed, s_pos=s_pos, anchor_class=cls, title=title)
 
 def ratio_figure(state: GradState, batch: EmbeddingBatch | None = None) -> go.Figure:
@@ -231,21 +283,25 @@ def ratio_figure(state: GradState, batch: EmbeddingBatch | None = None) -> go.Fi
     d = ratio_data(state, batch)
     cos = d["cos"].numpy()
     fig = go.Figure([
-        go.Bar(name="exact (autograd)", x=d["names"], y=d["exact"].numpy(), customdata=cos,
-               hovertemplate="%{x}<br>cos = %{customdata:.3f}<br>exact ratio = %{y:.4f}<extra></extra>"),
+        go.Bar(name="exact (autograd)", x=d["names"], y=d["exact"].numpy(), customdata=np.stack([cos, d["signed"].numpy()], -1),
+               hovertemplate="%{x}<br>cos = %{customdata[0]:.3f}<br>exact ratio = %{y:.4f}"
+                             "<br>signed = %{customdata[1]:.4f}<extra></extra>"),
         go.Bar(name="printed Eq. 7", x=d["names"], y=d["printed"].numpy(), customdata=cos,
                hovertemplate="%{x}<br>cos = %{customdata:.3f}<br>Eq. 7 = %{y:.4f}<extra></extra>"),
     ])
-    fig.update_layout(barmode="group", title=dict(text=d["title"], font=dict(size=13)), height=380,
+    fig.update_layout(barmode="group", title=dict(text=d["title"], font=dict(size=12)), height=380,
                       xaxis_title="negative j (hardest first)", yaxis_title="|∂L/∂s_j| / |∂L/∂s_pos|",
-                      legend=dict(orientation="h", y=1.02, x=1, xanchor="right", yanchor="bottom"))
+                      legend=dict(orientation="h", y=1.0, x=1, xanchor="right", yanchor="bottom"),
+                      margin=dict(l=60, r=20, t=70, b=50))
     return fig
 
 def _negatives_for(state: GradState, batch: EmbeddingBatch | None) -> torch.Tensor:
     return ratio_data(state, batch)["s_neg"]
 
 def entropy_figure(state: GradState, batch: EmbeddingBatch | None = None, betas=None) -> go.Figure:
-    "Entropy of the Boltzmann distribution `softmax(β s)` over the current anchor's negatives as β varies."
+    """Entropy of the Boltzmann distribution `softmax(β s)` (the printed Eq. 7) over the current anchor's negatives as
+    β varies; for "paper_eq4" and "hcl" also that of the normalised exact ratios (`ratio_entropy`). The markers are
+    β_min and β_maj on the curve of the exponent form in use."""
     s = _negatives_for(state, batch)
     b = torch.linspace(0, 3, 121, dtype=torch.float64) if betas is None else torch.as_tensor(betas, dtype=torch.float64)
     H = boltzmann_entropy(s, b).numpy()
@@ -255,12 +311,15 @@ def entropy_figure(state: GradState, batch: EmbeddingBatch | None = None, betas=
         go.Scatter(name="log N (uniform)", x=[b.min().item(), b.max().item()], y=[hmax, hmax], mode="lines",
                    line=dict(dash="dash", color="grey")),
     ])
+    if state.neg_power != "beta":
+        fig.add_trace(go.Scatter(name=f"exact ratios, {state.neg_power}", x=b.numpy(),
+                                 y=ratio_entropy(s, b, state.neg_power).numpy(), mode="lines", line=dict(color="seagreen")))
     for name, beta, colour in [("β_min", state.beta_min, "crimson"), ("β_maj", state.beta_maj, "royalblue")]:
-        e = neg_exponent(beta, state.neg_power)
-        fig.add_trace(go.Scatter(name=f"{name} = {beta:g}", x=[e], y=boltzmann_entropy(s, [e]).numpy(), mode="markers",
-                                 marker=dict(size=11, color=colour)))
-    fig.update_layout(title=dict(text=f"Sharpening: entropy of softmax(β s) over {len(s)} negatives", font=dict(size=13)),
-                      xaxis_title="exponent on the negatives (β)", yaxis_title="entropy (nats)", height=380)
+        fig.add_trace(go.Scatter(name=f"{name} = {beta:g}", x=[beta], y=ratio_entropy(s, [beta], state.neg_power).numpy(),
+                                 mode="markers", marker=dict(size=11, color=colour)))
+    fig.update_layout(title=dict(text=f"Sharpening: entropy over {len(s)} negatives", font=dict(size=12)),
+                      xaxis_title="β", yaxis_title="entropy (nats)", height=380,
+                      legend=dict(orientation="h", y=-0.2), margin=dict(l=60, r=20, t=50, b=50))
     return fig
 
 def share_figure(state: GradState, rates=None) -> go.Figure:
@@ -274,8 +333,13 @@ def share_figure(state: GradState, rates=None) -> go.Figure:
     fig = make_subplots(rows=1, cols=2, column_widths=[0.62, 0.38],
                         subplot_titles=("minority share of the negative gradient", f"at occurrence rate r = {state.rate:g}"))
     lab = f"AUNCE (β_min={state.beta_min:g}, β_maj={state.beta_maj:g})"
-    fig.add_trace(go.Scatter(name=lab + ", equal-σ formula", x=r,
-                             y=share_formula(r, state.beta_min, state.beta_maj, state.neg_power), mode="lines"), 1, 1)
+    if state.neg_power == "hcl":     # no equal-σ closed form: say so instead of drawing a curve
+        fig.add_annotation(text="hcl: no equal-σ formula (an anchor's total<br>depends on its similarities); exact only",
+                           xref="x domain", yref="y domain", x=0.02, y=0.98, xanchor="left", yanchor="top",
+                           showarrow=False, font=dict(size=11), bgcolor="rgba(255,255,255,0.8)", row=1, col=1)
+    else:
+        fig.add_trace(go.Scatter(name=lab + ", equal-σ formula", x=r,
+                                 y=share_formula(r, state.beta_min, state.beta_maj, state.neg_power), mode="lines"), 1, 1)
     fig.add_trace(go.Scatter(name="no re-weighting (β = 1)", x=r, y=1 - r, mode="lines", line=dict(dash="dot")), 1, 1)
     fig.add_trace(go.Scatter(name="minority fraction of samples (r)", x=r, y=r, mode="lines",
                              line=dict(dash="dash", color="grey")), 1, 1)
@@ -288,7 +352,7 @@ def share_figure(state: GradState, rates=None) -> go.Figure:
     fig.update_xaxes(title_text="occurrence rate r of the minority class", row=1, col=1)
     fig.update_yaxes(title_text="share", range=[0, 1], row=1, col=1)
     fig.update_yaxes(range=[0, 1], row=1, col=2)
-    fig.update_layout(barmode="group", height=400, legend=dict(orientation="h", y=-0.25))
+    fig.update_layout(barmode="group", height=430, legend=dict(orientation="h", y=-0.22), margin=dict(l=60, r=20, t=40, b=40))
     return fig
 
 # %% ../nbs/12_explore.ipynb #1c883fc7
@@ -305,8 +369,8 @@ def _show(out: widgets.Output, fig: go.Figure):
     from IPython import get_ipython
     if get_ipython() is None: return
     import plotly.io as pio
-    data = dict(pio.renderers["plotly_mimetype"].to_mimebundle(fig.to_dict()))   # JupyterLab, VS Code
-    data["text/html"] = pio.to_html(fig, include_plotlyjs="cdn", full_html=False)  # classic notebook
+    data = dict(pio.renderers["plotly_mimetype"].to_mimebundle(fig.to_dict()))   # JupyterLab, Notebook 7, VS Code
+    data["text/plain"] = f"<plotly figure: {fig.layout.title.text or 'untitled'}>"  # no CDN link: works offline
     out.outputs = ({"output_type": "display_data", "data": data, "metadata": {}},)
 
 class GradientExplorer:
@@ -316,7 +380,8 @@ class GradientExplorer:
         st = state or GradState()
         if batch is not None and st.au is None: st = replace(st, au=batch.aus[0])
         self.state, self.figures, self.error = st, {}, None
-        S = dict(continuous_update=False, style={"description_width": "110px"}, layout=widgets.Layout(width="330px"))
+        S = dict(continuous_update=False, style={"description_width": "110px"}, layout=widgets.Layout(width="300px"))
+        T = dict(style={"button_width": "86px", "description_width": "90px"})
         c = dict(
             beta_min=widgets.FloatSlider(value=st.beta_min, min=0.0, max=3.0, step=0.05, description="β_min", **S),
             beta_maj=widgets.FloatSlider(value=st.beta_maj, min=0.0, max=3.0, step=0.05, description="β_maj", **S),
@@ -326,18 +391,21 @@ class GradientExplorer:
             pos_cos=widgets.FloatSlider(value=st.pos_cos, min=-1.0, max=1.0, step=0.05, description="positive cosine", **S),
             rate=widgets.FloatSlider(value=st.rate, min=0.02, max=0.98, step=0.01, description="occurrence rate", **S),
             seed=widgets.IntSlider(value=st.seed, min=0, max=99, description="seed", **S),
-            anchor=widgets.ToggleButtons(options=["minority", "majority"], value=st.anchor, description="anchor class"),
-            neg_power=widgets.ToggleButtons(options=list(NEG_POWERS), value=st.neg_power, description="exponent"),
+            anchor=widgets.ToggleButtons(options=["minority", "majority"], value=st.anchor, description="anchor class", **T),
+            neg_power=widgets.ToggleButtons(options=list(NEG_POWERS), value=st.neg_power, description="exponent", **T,
+                                            tooltips=["exp(β s)", "exp((β+1) s), Eq. 4 literally", "HCL: N Σ softmax(βs) e^s"]),
         )
         if batch is not None:
-            c["source"] = widgets.ToggleButtons(options=["synthetic", "batch"], value=st.source, description="negatives")
+            c["source"] = widgets.ToggleButtons(options=["synthetic", "batch"], value=st.source, description="negatives", **T)
             c["au"] = widgets.Dropdown(options=[(f"AU{a}", a) for a in batch.aus], value=st.au, description="AU")
             c["anchor_index"] = widgets.Dropdown(options=self._anchor_options(st.au), description="anchor frame")
             if st.anchor_index in dict(c["anchor_index"].options).values(): c["anchor_index"].value = st.anchor_index
             self.state = replace(self.state, anchor_index=c["anchor_index"].value)
         self.controls = c
         for name, w in c.items(): w.observe(partial(self._on_change, name), names="value")
-        self.outputs = {k: widgets.Output() for k in ("ratio", "entropy", "share")}
+        half = dict(flex="1 1 420px", min_width="340px", max_width="100%")   # two per row where they fit, else one
+        self.outputs = {k: widgets.Output(layout=widgets.Layout(**(half if k != "share" else dict(width="100%"))))
+                        for k in ("ratio", "entropy", "share")}
         self.message = widgets.HTML()
         self.update()
 
@@ -384,10 +452,12 @@ class GradientExplorer:
         "The whole explorer as one widget (built once)."
         if getattr(self, "_box", None) is None:
             c = self.controls
-            left = [c[k] for k in ("beta_min", "beta_maj", "tau", "n_neg", "spread", "pos_cos", "rate", "seed")]
-            right = [c[k] for k in ("anchor", "neg_power", "source", "au", "anchor_index") if k in c]
-            self._box = widgets.VBox([widgets.HBox([widgets.VBox(left), widgets.VBox(right)]), self.message,
-                                      widgets.HBox([self.outputs["ratio"], self.outputs["entropy"]]), self.outputs["share"]])
+            wrap = lambda kids: widgets.Box(kids, layout=widgets.Layout(display="flex", flex_flow="row wrap", width="100%"))
+            sliders = [c[k] for k in ("beta_min", "beta_maj", "tau", "n_neg", "spread", "pos_cos", "rate", "seed")]
+            toggles = [c[k] for k in ("anchor", "neg_power", "source", "au", "anchor_index") if k in c]
+            self._box = widgets.VBox([wrap(sliders), wrap(toggles), self.message,
+                                      wrap([self.outputs["ratio"], self.outputs["entropy"]]), self.outputs["share"]],
+                                     layout=widgets.Layout(width="100%"))
         return self._box
 
     def _repr_mimebundle_(self, **kwargs): return self.widget._repr_mimebundle_(**kwargs)
@@ -549,7 +619,8 @@ class FeatState:
 def feature_figure(state: FeatState, coords: dict[str, np.ndarray], table: FrameTable) -> go.Figure:
     """One scatter panel per model of the 2-D `coords` (model name -> (N, 2)), coloured by `state.colour`.
 
-    Trace `customdata` is the frame's row in `table`; hover shows the frame's id and labels."""
+    Trace `customdata` is the frame's row in `table`; hover shows the frame's id and labels. SVG markers
+    (`go.Scatter`): a few hundred points need no WebGL, which remote desktops and headless browsers often lack."""
     groups = colour_groups(table, state.au, state.colour)
     cmap = _group_colours(groups)
     names = list(coords)
@@ -565,7 +636,7 @@ def feature_figure(state: FeatState, coords: dict[str, np.ndarray], table: Frame
             idx = np.flatnonzero(g == grp)
             if len(idx) == 0: continue
             big = grp.startswith("flipped")
-            fig.add_trace(go.Scattergl(
+            fig.add_trace(go.Scatter(
                 x=xy[idx, 0], y=xy[idx, 1], mode="markers", name=grp, legendgroup=grp, showlegend=col == 1,
                 marker=dict(color=cmap[grp], size=10 if big else 7, symbol="diamond" if big else "circle",
                             line=dict(width=1, color="black") if big else dict(width=0)),
@@ -573,26 +644,29 @@ def feature_figure(state: FeatState, coords: dict[str, np.ndarray], table: Frame
                 row=1, col=col)
         if state.highlight_flipped and flipped.any():
             idx = np.flatnonzero(flipped)
-            fig.add_trace(go.Scattergl(x=xy[idx, 0], y=xy[idx, 1], mode="markers", name="flipped label",
+            fig.add_trace(go.Scatter(x=xy[idx, 0], y=xy[idx, 1], mode="markers", name="flipped label",
                                        legendgroup="flipped label", showlegend=col == 1, customdata=idx,
                                        hovertext=[hover[i] for i in idx], hovertemplate="%{hovertext}<extra>" + m + "</extra>",
                                        marker=dict(symbol="circle-open", size=15, color="red", line=dict(width=2))),
                           row=1, col=col)
         if state.selected is not None:
             i = int(state.selected)
-            fig.add_trace(go.Scattergl(x=[xy[i, 0]], y=[xy[i, 1]], mode="markers", name="selected frame",
+            fig.add_trace(go.Scatter(x=[xy[i, 0]], y=[xy[i, 1]], mode="markers", name="selected frame",
                                        legendgroup="selected", showlegend=col == 1, customdata=[i], hovertext=[hover[i]],
                                        hovertemplate="%{hovertext}<extra>selected</extra>",
                                        marker=dict(symbol="star", size=18, color="gold", line=dict(width=1, color="black"))),
                           row=1, col=col)
-    fig.update_xaxes(showticklabels=False); fig.update_yaxes(showticklabels=False)
-    fig.update_layout(height=460, width=max(520, 460 * len(names)), hovermode="closest",
-                      legend=dict(orientation="h", y=-0.05), margin=dict(t=40, l=10, r=10))
+    fig.update_xaxes(showticklabels=True, ticks="outside", title_text=f"{state.method} 1", title_standoff=4)
+    fig.update_yaxes(showticklabels=True, ticks="outside", title_text=f"{state.method} 2", title_standoff=4)
+    # no fixed width: the plot takes the width of its cell (the explorer's layout gives it what is left of the row)
+    fig.update_layout(height=460, hovermode="closest", legend=dict(orientation="h", y=-0.18),
+                      margin=dict(t=40, l=50, r=10, b=40))
     return fig
 
 # %% ../nbs/12_explore.ipynb #47ade9a4
 class FeatureExplorer:
-    "Widgets around `feature_figure`; `figure` holds the latest figure, `thumbnail` the selected frame's image."
+    """Widgets around `feature_figure`; `figure` holds the latest figure, `image` and `caption` the shown frame:
+    the selected one, or while the pointer is on a point, that point's frame (a preview, until it leaves)."""
     def __init__(self, embeddings: dict[str, np.ndarray | torch.Tensor], table: FrameTable, state: FeatState | None = None,
                  methods: Sequence[str] = PROJECTIONS, live: bool | None = None):
         if not embeddings: raise ValueError("embeddings is empty: give at least one model's (N, K, d) embeddings")
@@ -610,17 +684,20 @@ class FeatureExplorer:
             if bad: raise ValueError(msg)
         self.state, self.figure = st, None
         self.live = _have_figurewidget() if live is None else live
-        c = dict(au=widgets.Dropdown(options=[(f"AU{a}", a) for a in table.aus], value=st.au, description="AU"),
-                 method=widgets.Dropdown(options=list(methods), value=st.method, description="method"),
-                 colour=widgets.Dropdown(options=colourings(table), value=st.colour, description="colour by"),
+        D = dict(style={"description_width": "64px"}, layout=widgets.Layout(width="200px"))
+        c = dict(au=widgets.Dropdown(options=[(f"AU{a}", a) for a in table.aus], value=st.au, description="AU", **D),
+                 method=widgets.Dropdown(options=list(methods), value=st.method, description="method", **D),
+                 colour=widgets.Dropdown(options=colourings(table), value=st.colour, description="colour by", **D),
                  highlight_flipped=widgets.Checkbox(value=st.highlight_flipped, description="ring flipped labels",
                                                     disabled=table.clean_labels is None),
                  selected=widgets.Dropdown(options=[("(none)", None)] + [(s, i) for i, s in enumerate(table.ids)],
-                                           value=st.selected, description="frame"))
+                                           value=st.selected, description="frame", style={"description_width": "44px"},
+                                           layout=widgets.Layout(width="100%")))
         self.controls = c
         for name, w in c.items(): w.observe(partial(self._on_change, name), names="value")
         self.image = widgets.Image(format="png", width=128, height=128)
         self.caption = widgets.HTML()
+        self.shown = None          # the frame whose thumbnail is shown
         self.out = widgets.Output()
         self.fig_widget = go.FigureWidget() if self.live else None
         self.update()
@@ -646,19 +723,29 @@ class FeatureExplorer:
             self.controls[k].value = v
         return self
 
-    def show_frame(self, i: int | None):
-        "Show frame `i`'s thumbnail and caption (what hovering a point does)."
-        if i is None: self.image.value, self.caption.value = b"", ""; return
-        self.image.value = self.table.thumbnail(int(i))
-        self.caption.value = "<br>".join(self.table.caption(int(i), self.state.au).split(" · "))
+    def show_frame(self, i: int | None, preview: bool = False):
+        """Show frame `i`'s thumbnail and caption: the selected frame, or with `preview` a hovered one (the caption
+        says which). The image's tooltip is the frame id."""
+        self.shown = None if i is None else int(i)
+        if i is None:
+            self.image.value, self.image.tooltip = b"", None
+            self.caption.value = "<i>no frame selected: choose one in the dropdown or click a point</i>"; return
+        self.image.value, self.image.tooltip = self.table.thumbnail(int(i)), self.table.ids[int(i)]
+        head = "<b>preview</b> (hover)" if preview else "<b>selected</b>"
+        self.caption.value = head + "<br>" + "<br>".join(self.table.caption(int(i), self.state.au).split(" · "))
 
     def on_point(self, trace, points, selector=None, select: bool = True):
-        "Plotly click/hover handler: the first point under the pointer becomes the shown (and, with `select`, selected) frame."
+        """Plotly click/hover handler: a click selects the first point under the pointer; a hover (`select=False`)
+        previews it until `on_leave`."""
         inds = list(getattr(points, "point_inds", []) or [])
         if not inds: return
         i = int(trace.customdata[inds[0]])
         if select: self.set(selected=i)
-        else: self.show_frame(i)
+        else: self.show_frame(i, preview=True)
+
+    def on_leave(self, trace=None, points=None, selector=None):
+        "Plotly unhover handler: the pointer left the point, show the selected frame again."
+        if self.shown != self.state.selected or self.caption.value.startswith("<b>preview"): self.show_frame(self.state.selected)
 
     def update(self):
         "Rebuild the figure from `self.state` and show it, with the selected frame's thumbnail."
@@ -673,6 +760,7 @@ class FeatureExplorer:
             for t in self.fig_widget.data:
                 t.on_click(self.on_point)
                 t.on_hover(partial(self.on_point, select=False))
+                t.on_unhover(self.on_leave)
         else:
             _show(self.out, fig)
 
@@ -682,9 +770,12 @@ class FeatureExplorer:
         if getattr(self, "_box", None) is None:
             c = self.controls
             plot = self.fig_widget if self.fig_widget is not None else self.out
-            side = widgets.VBox([c["selected"], self.image, self.caption], layout=widgets.Layout(width="300px"))
-            self._box = widgets.VBox([widgets.HBox([c["au"], c["method"], c["colour"], c["highlight_flipped"]]),
-                                      widgets.HBox([plot, side])])
+            plot.layout = widgets.Layout(flex="1 1 560px", min_width="0", max_width="100%")
+            side = widgets.VBox([c["selected"], self.image, self.caption], layout=widgets.Layout(flex="0 0 210px", width="210px"))
+            wrap = dict(display="flex", flex_flow="row wrap", width="100%")
+            self._box = widgets.VBox([widgets.Box([c["au"], c["method"], c["colour"], c["highlight_flipped"]], layout=widgets.Layout(**wrap)),
+                                      widgets.Box([plot, side], layout=widgets.Layout(align_items="flex-start", **wrap))],
+                                     layout=widgets.Layout(width="100%"))
         return self._box
 
     def _repr_mimebundle_(self, **kwargs): return self.widget._repr_mimebundle_(**kwargs)

@@ -156,3 +156,34 @@ def test_feature_explorer_live_figurewidget():
     assert fx.state.selected is None and table.ids[i] in fx.caption.value
     tr._dispatch_on_click(pts, None)                      # click: select
     assert fx.state.selected == i and "selected frame" in [t.name for t in fx.fig_widget.data]
+
+
+def test_hcl_everywhere_against_loops():
+    "neg_power='hcl' in every gradient helper: autograd (negative_log_term) against the loop references, float64."
+    import torch
+    from aunce.reweighting import NEG_POWERS
+    from aunce.explore import (GradState, GradientExplorer, exact_ratios_naive, gradient_share, gradient_share_naive,
+                               neg_exponent, ratio_data, ratio_entropy, ratio_entropy_naive, sample_cosines,
+                               share_formula, _batch_classes)
+    assert "hcl" in NEG_POWERS and neg_exponent(1.2, "hcl") == 1.2
+    for seed, beta, spread in [(0, 1.2, 0.3), (1, 0.4, 0.6), (2, 2.5, 0.1)]:
+        d = ratio_data(GradState(neg_power="hcl", beta_min=beta, spread=spread, seed=seed, n_neg=20))
+        np.testing.assert_allclose(d["exact"].numpy(), exact_ratios_naive(d["s_pos"], d["s_neg"].tolist(), beta, "hcl"),
+                                   rtol=1e-12, atol=1e-14)
+        np.testing.assert_allclose(d["signed"].sum().item(), 1.0, rtol=1e-12)
+        np.testing.assert_allclose(ratio_entropy(d["s_neg"], [beta], "hcl").item(),
+                                   ratio_entropy_naive(d["s_neg"].tolist(), beta, "hcl"), rtol=1e-12)
+        ex = gradient_share(0.25, beta, 0.4, n=24, spread=spread, seed=seed, neg_power="hcl")
+        S = sample_cosines((24, 24), spread, seed=seed) / 0.5
+        np.testing.assert_allclose(ex["minority"], gradient_share_naive(S, _batch_classes(0.25, 24).tolist(), beta, 0.4,
+                                                                        1.0, "hcl"), rtol=1e-10)
+    with pytest.raises(ValueError, match="no equal-σ share formula"):
+        share_formula(0.2, 1.2, 0.4, "hcl")
+    gx = GradientExplorer(GradState())
+    gx.controls["neg_power"].value = "hcl"          # the toggle: every figure redraws, no error
+    assert "hcl" in gx.controls["neg_power"].options and gx.error is None
+    assert "hcl" in gx.figures["ratio"].layout.title.text
+    assert [t.name for t in gx.figures["entropy"].data][2] == "exact ratios, hcl"
+    share = gx.figures["share"]
+    assert not any("formula" in (t.name or "") for t in share.data)
+    assert any("no equal-σ formula" in a.text for a in share.layout.annotations)
