@@ -216,14 +216,32 @@ class Face:
     fit_error: float = float("nan")           # landmarks vs detector keypoints, in inter-ocular distances
     quality: str = ""                         # ok | large_yaw | poor_fit
 
+import contextlib
+
+@contextlib.contextmanager
+def _quiet_native_stderr():
+    "Silence what native code writes to fd 2 (MediaPipe's start-up log lines); Python exceptions still propagate."
+    try: fd = sys.stderr.fileno()
+    except (AttributeError, OSError, ValueError): yield; return
+    sys.stderr.flush()
+    saved = os.dup(fd)
+    try:
+        with open(os.devnull, "w") as null:
+            os.dup2(null.fileno(), fd)
+            yield
+    finally:
+        os.dup2(saved, fd); os.close(saved)
+
 class MediaPipeDetector:
     "MediaPipe face detection: the full-range model, then the short-range model when the first finds no face."
     name = "mediapipe"
     def __init__(self, min_score: float = 0.5):
         mp = _need("mediapipe", "face detection")
         fd = mp.solutions.face_detection
-        self._models = [fd.FaceDetection(model_selection=1, min_detection_confidence=min_score),
-                        fd.FaceDetection(model_selection=0, min_detection_confidence=min_score)]
+        with _quiet_native_stderr():            # start-up log lines; a warm-up call so that they all come now
+            self._models = [fd.FaceDetection(model_selection=1, min_detection_confidence=min_score),
+                            fd.FaceDetection(model_selection=0, min_detection_confidence=min_score)]
+            for m in self._models: m.process(np.zeros((64, 64, 3), np.uint8))
     def __call__(self, rgb: np.ndarray) -> list[Face]:
         "Faces in an RGB frame, largest first. Shape: rgb (H, W, 3) uint8."
         h, w = rgb.shape[:2]
