@@ -20,6 +20,7 @@ py_versions = '3.11 3.12 3.13'.split()
 
 requirements = shlex.split(cfg.get('requirements', ''))
 dev_requirements = shlex.split(cfg.get('dev_requirements', ''))
+notebooks_requirements = shlex.split(cfg.get('notebooks_requirements', ''))  # pip install aunce[notebooks]: run every notebook
 predict_requirements = shlex.split(cfg.get('predict_requirements', ''))
 lic = licenses.get(cfg['license'].lower(), (cfg['license'], None))
 min_python = cfg['min_python']
@@ -37,7 +38,7 @@ setuptools.setup(
     packages=setuptools.find_packages(include=['aunce', 'aunce.*']),
     include_package_data=True,
     install_requires=requirements,
-    extras_require={'dev': dev_requirements, 'predict': predict_requirements},
+    extras_require={'dev': dev_requirements, 'predict': predict_requirements, 'notebooks': notebooks_requirements},
     python_requires='>=' + cfg['min_python'],
     long_description=open('README.md', encoding='utf-8').read(),
     long_description_content_type='text/markdown',

@@ -770,7 +770,7 @@ class FeatureExplorer:
         if getattr(self, "_box", None) is None:
             c = self.controls
             plot = self.fig_widget if self.fig_widget is not None else self.out
-            plot.layout = widgets.Layout(flex="1 1 560px", min_width="0", max_width="100%")
+            plot = widgets.Box([plot], layout=widgets.Layout(flex="1 1 560px", min_width="0", max_width="100%"))
             side = widgets.VBox([c["selected"], self.image, self.caption], layout=widgets.Layout(flex="0 0 210px", width="210px"))
             wrap = dict(display="flex", flex_flow="row wrap", width="100%")
             self._box = widgets.VBox([widgets.Box([c["au"], c["method"], c["colour"], c["highlight_flipped"]], layout=widgets.Layout(**wrap)),

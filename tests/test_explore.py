@@ -95,11 +95,32 @@ def test_feature_explorer_callbacks():
     assert len(star) == 2 and star[0].customdata[0] == i
 
 
+def _committed(name):
+    "The committed text of nbs/NAME (a user's executed, saved working copy may hold outputs: that is fine)."
+    r = subprocess.run(["git", "show", f"HEAD:nbs/{name}"], cwd=ROOT, capture_output=True, text=True)
+    return r.stdout if r.returncode == 0 else (ROOT / "nbs" / name).read_text()
+
+
 def test_notebooks_have_no_outputs():
     for name in NOTEBOOKS:
-        nb = json.loads((ROOT / "nbs" / name).read_text())
+        nb = json.loads(_committed(name))
+        assert "widgets" not in nb["metadata"], f"{name}: widget state committed (tools/nb_metadata.py --clean)"
         for c in nb["cells"]:
-            assert not c.get("outputs"), f"{name}: a cell has committed outputs (run nbdev_clean / clear outputs)"
+            assert not c.get("outputs"), f"{name}: a cell has committed outputs (tools/nb_metadata.py --clean)"
+
+
+def test_strip_large_outputs():
+    "What nbdev_clean keeps but git should not: plotly figures, widget views, widget state, outputs over 100 kB."
+    sys.path.insert(0, str(ROOT / "tools"))
+    from nb_metadata import strip_large
+    small = {"output_type": "execute_result", "data": {"text/plain": "3"}, "metadata": {}}
+    nb = {"metadata": {"widgets": {"application/vnd.jupyter.widget-state+json": {}}, "kernelspec": {}},
+          "cells": [{"cell_type": "code", "outputs": [
+              small, {"output_type": "display_data", "data": {"application/vnd.plotly.v1+json": {}}},
+              {"output_type": "display_data", "data": {"application/vnd.jupyter.widget-view+json": {}}},
+              {"output_type": "display_data", "data": {"text/html": "x" * 200_000}}]}]}
+    strip_large(nb)
+    assert nb["cells"][0]["outputs"] == [small] and list(nb["metadata"]) == ["kernelspec"]
 
 
 def _papermill(src, dst, cwd, *params):
@@ -149,6 +170,7 @@ def test_feature_explorer_live_figurewidget():
                        images=rng.integers(0, 255, (n, 8, 8, 3), dtype=np.uint8))
     fx = FeatureExplorer({"A": rng.normal(size=(n, 1, 4))}, table, FeatState(au=1, method="pca"), methods=("pca",))
     assert fx.fig_widget is not None and [t.name for t in fx.fig_widget.data] == [t.name for t in fx.figure.data]
+    assert "application/vnd.jupyter.widget-view+json" in fx._repr_mimebundle_()   # the explorer builds around a FigureWidget
     tr = fx.fig_widget.data[0]
     pts = Points(point_inds=[1], xs=[0.0], ys=[0.0], trace_name=tr.name, trace_index=0)
     tr._dispatch_on_hover(pts, None)                      # hover: thumbnail and caption only
