@@ -175,14 +175,31 @@ def _text_lines(path: Path, errors) -> list[str] | None:
     return lines
 
 class _DirIndex:
-    "Lists each image directory once; maps frame numbers to file names whatever the zero padding."
-    def __init__(self): self._names: dict[Path, set[str]] = {}; self._frames: dict[tuple[Path, str], dict] = {}
+    """Lists each image directory once; maps frame numbers to file names whatever the zero padding. A name that is a
+    broken (dangling) symbolic link is not an image: `names` leaves it out and `broken` tells it apart from a missing file."""
+    def __init__(self):
+        self._names: dict[Path, set[str]] = {}; self._broken: dict[Path, set[str]] = {}
+        self._frames: dict[tuple[Path, str], dict] = {}
     def names(self, d: Path) -> set[str]:
         if d not in self._names:
-            try: self._names[d] = set(os.listdir(d))
-            except OSError: self._names[d] = set()
+            names, broken = set(), set()
+            try:
+                with os.scandir(d) as it:
+                    for e in it:
+                        if e.is_symlink() and not os.path.exists(e.path): broken.add(e.name)
+                        else: names.add(e.name)
+            except OSError: pass
+            self._names[d], self._broken[d] = names, broken
         return self._names[d]
     def exists(self, p: Path) -> bool: return p.name in self.names(p.parent)
+    def broken(self, p: Path) -> bool: self.names(p.parent); return p.name in self._broken[p.parent]
+    def broken_frame(self, d: Path, ext: str, i: int) -> str | None:
+        "The name of a broken symbolic link in `d` that would be frame `i`, if there is one."
+        self.names(d)
+        for n in sorted(self._broken[d]):
+            stem, e = os.path.splitext(n)
+            if e.lower() == ext and stem.isdigit() and int(stem) == i: return n
+        return None
     def numbered(self, d: Path, ext: str) -> tuple[dict[int, str], str, list[str]]:
         "({frame number: file name}, naming description, name clashes) of the `ext` files in `d`."
         key = (d, ext)
@@ -198,6 +215,17 @@ class _DirIndex:
             desc = (f"zero-padded to {'/'.join(map(str, sorted(padded)))} digits" if padded else "not zero-padded")
             self._frames[key] = (num, desc, clashes)
         return self._frames[key]
+
+def _not_found(dirs: _DirIndex, d: Path, ext: str, i: int, what: str) -> str | None:
+    "The message for a frame whose image is missing: says so when the name is a broken symbolic link."
+    b = dirs.broken_frame(d, ext, i)
+    return f"image for {what} is a broken symbolic link: {d / b}" if b else None
+
+def _count_note(what: str, by: dict[str, int]) -> str:
+    "'{what}: N in M file(s) (a: 3, b: 1, ...)', the largest first."
+    worst = sorted(by.items(), key=lambda kv: -kv[1])
+    return (f"{what}: {sum(by.values())} in {len(by)} file(s) (" + ", ".join(f"{k}: {n}" for k, n in worst[:5])
+            + (", ..." if len(worst) > 5 else "") + ")")
 
 def _describe_naming(naming: dict[str, str], what: str) -> str:
     "One note line grouping the videos by how their frame files are named."
@@ -226,7 +254,7 @@ BP4D_VALUES = {0: 0, 1: 1, 9: -1}
 
 def _read_bp4d_raw(root: Path, subjects: set[str] | None, errors, dirs: _DirIndex) -> tuple[_Rows, list[str]]:
     "Frames of `AUCoding/AU_OCC/*.csv` (only `subjects`, or all when None); also returns every subject found."
-    aus, rows, naming, found = dataset_aus("bp4d"), _Rows(), {}, []
+    aus, rows, naming, found, dups = dataset_aus("bp4d"), _Rows(), {}, [], {}
     occ = root / "AUCoding" / "AU_OCC"
     files = sorted(occ.glob("*.csv"))
     if not files: errors("no {subject}_{task}.csv label files found (BP4D raw layout)", occ); return rows, found
@@ -250,6 +278,9 @@ def _read_bp4d_raw(root: Path, subjects: set[str] | None, errors, dirs: _DirInde
         if not vdir.is_dir(): errors(f"image directory {vdir} not found for this label file", f); continue
         num, naming[video], clashes = dirs.numbered(vdir, ".jpg")
         for c in clashes: errors(f"ambiguous frame file names: {c}", vdir)
+        if not any(any(c.strip() for c in r) for r in table[1:]):
+            errors("header but no frame rows: the video would be dropped", f, 1); continue
+        seen: dict[int, tuple[int, list[int]]] = {}   # frame -> (line, labels): duplicates are kept once
         for lineno, r in enumerate(table[1:], 2):
             if not any(c.strip() for c in r): continue
             if len(r) != len(header): errors(f"{len(r)} fields but the header has {len(header)}", f, lineno); continue
@@ -262,19 +293,30 @@ def _read_bp4d_raw(root: Path, subjects: set[str] | None, errors, dirs: _DirInde
                     errors(f"AU{a} value {r[c].strip()!r} is outside the allowed set {{0, 1, 9}}", f, lineno); ok = False
                 else: lab.append(BP4D_VALUES[v])
             if not ok: continue
+            if frame in seen:
+                l0, lab0 = seen[frame]
+                if lab0 != lab: errors(f"frame {frame} is listed twice with different labels: line {l0} has {lab0}, "
+                                       f"line {lineno} has {lab}", f, lineno)
+                else: dups[f.name] = dups.get(f.name, 0) + 1
+                continue
+            seen[frame] = (lineno, lab)
             if frame not in num:
-                errors(f"image for frame {frame} not found in {vdir} (looked for {frame}.jpg, zero-padded or not)", f, lineno)
+                errors(_not_found(dirs, vdir, ".jpg", frame, f"frame {frame}")
+                       or f"image for frame {frame} not found in {vdir} (looked for {frame}.jpg, zero-padded or not)", f, lineno)
                 continue
             rows.add(vdir / num[frame], lab, subject, video, frame, _LINE.format(f, lineno))
     if naming: rows.notes.append(_describe_naming(naming, "BP4D frame files"))
+    if dups: rows.notes.append(_count_note("BP4D: frame rows listed twice with the same labels, kept once", dups))
     return rows, found
 
 # %% ../nbs/03_data.ipynb #7afc686a
-def _read_disfa_au_file(f: Path, errors) -> list[tuple[int, int, int]] | None:
-    "[(line, frame, intensity)] of one `SNxxx_au{N}.txt`."
+def _read_disfa_au_file(f: Path, errors, dups: dict[str, int] | None = None) -> list[tuple[int, int, int]] | None:
+    """[(line, frame, intensity)] of one `SNxxx_au{N}.txt`. A frame listed twice with the same intensity is kept once
+    (counted in `dups`); with different intensities it is an error naming both lines."""
     lines = _text_lines(f, errors)
     if lines is None: return None
-    out, ok = [], True
+    if not lines: errors("empty label file (no frame rows): the subject would be dropped", f); return None
+    out, ok, seen = [], True, {}
     for lineno, s in enumerate(lines, 1):
         if not s.strip(): errors("empty line", f, lineno); ok = False; continue
         toks = [t for t in re.split(r"[,\s]+", s.strip()) if t]
@@ -283,19 +325,34 @@ def _read_disfa_au_file(f: Path, errors) -> list[tuple[int, int, int]] | None:
         if fr is None: errors(f"frame number {toks[0]!r} is not an integer", f, lineno); ok = False; continue
         if v is None or not 0 <= v <= 5:
             errors(f"intensity {toks[1]!r} is outside the allowed set 0..5", f, lineno); ok = False; continue
+        if fr in seen:
+            l0, v0 = seen[fr]
+            if v0 != v: errors(f"frame {fr} is listed twice: intensity {v0} on line {l0}, {v} on line {lineno}", f, lineno); ok = False
+            elif dups is not None: dups[f.name] = dups.get(f.name, 0) + 1
+            continue
+        seen[fr] = (lineno, v)
         out.append((lineno, fr, v))
     return out if ok else None
 
 def _read_disfa_raw(root: Path, subjects: set[str] | None, errors, dirs: _DirIndex) -> tuple[_Rows, list[str]]:
     "Frames of `ActionUnit_Labels/SNxxx/SNxxx_au{N}.txt` with their left-camera images `SNxxx/{i}.png`."
-    aus, rows, naming, found = dataset_aus("disfa"), _Rows(), {}, []
+    aus, rows, naming, found, dups, unlabelled = dataset_aus("disfa"), _Rows(), {}, [], {}, {}
     lab = root / "ActionUnit_Labels"
-    subs = sorted(d.name for d in lab.iterdir() if d.is_dir()) if lab.is_dir() else []
+    entries = sorted(lab.iterdir()) if lab.is_dir() else []
+    for d in entries:       # a subject directory that is a broken link would vanish from is_dir(): say so
+        if d.is_symlink() and not d.exists(): errors("subject directory is a broken symbolic link", d)
+    other = [d.name for d in entries if not d.is_dir() and not d.is_symlink()]
+    if other: rows.notes.append(f"DISFA: {len(other)} file(s) in {lab.name}/ that are not subject directories were ignored "
+                                f"({', '.join(other[:4])}{', ...' if len(other) > 4 else ''})")
+    subs = [d.name for d in entries if d.is_dir()]
     if not subs: errors("no SNxxx subject directories found (DISFA raw layout)", lab); return rows, found
+    no_labels = sorted(d.name for d in root.iterdir() if d.is_dir() and re.fullmatch(r"SN\d+", d.name) and d.name not in subs)
+    if no_labels: rows.notes.append(f"DISFA: {len(no_labels)} image director(ies) without labels in {lab.name}/ were left out: "
+                                    + " ".join(no_labels[:8]) + (" ..." if len(no_labels) > 8 else ""))
     for s in subs:
         found.append(s)
         if subjects is not None and s not in subjects: continue
-        per_au = {a: _read_disfa_au_file(lab / s / f"{s}_au{a}.txt", errors) for a in aus}
+        per_au = {a: _read_disfa_au_file(lab / s / f"{s}_au{a}.txt", errors, dups) for a in aus}
         if any(v is None for v in per_au.values()): continue
         ref_au = aus[0]; ref, ref_f = per_au[ref_au], lab / s / f"{s}_au{ref_au}.txt"
         consistent = True
@@ -322,15 +379,22 @@ def _read_disfa_raw(root: Path, subjects: set[str] | None, errors, dirs: _DirInd
             continue
         offset = -1 if hit0 > hit1 or (hit0 == hit1 and 0 in num) else 0
         naming[s] = f"{'0' if offset else '1'}-based images (label frame n is {'n-1' if offset else 'n'}.png), {desc}"
+        left = len(set(num) - {fr + offset for fr in frames})
+        if left: unlabelled[s] = left
         for k, (ln, fr, _) in enumerate(ref):
             i = fr + offset
             if i not in num:
+                b = _not_found(dirs, vdir, ".png", i, f"label frame {fr}")
+                if b: errors(b, ref_f, ln); continue
                 errors(f"image {i}.png for label frame {fr} not found in {vdir} (images of {s} taken as "
                        f"{'0' if offset else '1'}-based: {max(hit0, hit1)} of {n} labelled frames have one)", ref_f, ln)
                 continue
             lab_row = [int(per_au[a][k][2] >= 2) for a in aus]
             rows.add(vdir / num[i], lab_row, s, s, fr, _LINE.format(ref_f, ln))
     if naming: rows.notes.append(_describe_naming(naming, "DISFA frame files"))
+    if dups: rows.notes.append(_count_note("DISFA: frame rows listed twice with the same intensity, kept once", dups))
+    if unlabelled: rows.notes.append(_count_note("DISFA: images with no label row (past the end of or between the label "
+                                                 "file's frames), left out", unlabelled))
     return rows, found
 
 # %% ../nbs/03_data.ipynb #bc6859a9
@@ -365,6 +429,7 @@ def _read_abaw(root: Path, split: str, errors, dirs: _DirIndex) -> _Rows:
             if not lines: 
                 if lines is not None: errors("empty annotation file (expected a header row)", f)
                 continue
+            if len(lines) == 1: errors("header but no frame rows: the video would be dropped", f, 1); continue
             header = [c.strip().upper() for c in lines[0].split(",")]
             want = [f"AU{a}" for a in aus]
             if sorted(header) != sorted(want) or len(header) != len(want):
@@ -382,7 +447,11 @@ def _read_abaw(root: Path, split: str, errors, dirs: _DirIndex) -> _Rows:
                 bad = [(w, toks[c]) for w, c, v in zip(want, cols, vals) if v not in (-1, 0, 1)]
                 if bad:
                     errors(f"{bad[0][0]} value {bad[0][1]!r} is outside the allowed set {{0, 1, -1}}", f, lineno); continue
-                if r not in num: skipped_by[video] = skipped_by.get(video, 0) + 1; continue
+                if r not in num:
+                    b = _not_found(dirs, vdir, ".jpg", r, f"frame {r}")
+                    if b: errors(b, f, lineno)
+                    else: skipped_by[video] = skipped_by.get(video, 0) + 1
+                    continue
                 rows.add(vdir / num[r], vals, video, video, r, _LINE.format(f, lineno))
     rows.skipped = sum(skipped_by.values())
     if rows.skipped:
@@ -437,6 +506,7 @@ def _read_label_rows(f: Path, n_expected: int | None, k: int, allowed: dict[int,
 def _read_path_rows(f: Path, errors) -> list[str | None] | None:
     lines = _text_lines(f, errors)
     if lines is None: return None
+    if not lines: errors("empty list file (no image paths)", f); return None
     out = []
     for lineno, s in enumerate(lines, 1):
         s = s.strip()
@@ -457,14 +527,29 @@ def _read_list(ds: str, root: Path, split: str, fold: int, aus: list[int], error
         if clean is None: return rows
     if paths is None or labels is None: return rows
     img = root / "img"
+    seen: dict[str, tuple[int, list[int]]] = {}    # path -> (line, labels): a path listed twice is kept once
+    dups = 0
     for i, (rel, lab) in enumerate(zip(paths, labels)):
         lineno = i + 1
         if rel is None or lab is None: continue
+        rp = Path(rel.replace("\\", "/"))
+        if rp.is_absolute() or rp.drive or ".." in rp.parts:
+            errors(f"image path {rel!r} leaves the image root {img}: paths must be relative and must not climb out with ..",
+                   files["img"], lineno); continue
         subject = _list_subject(rel)
         if subject is None:
             errors(f"image path {rel!r} has no subject directory (expected subject/.../frame.ext)", files["img"], lineno); continue
         p = img / rel
-        if not dirs.exists(p): errors(f"image {rel} not found (looked for {p})", files["img"], lineno); continue
+        if rel in seen:
+            l0, lab0 = seen[rel]
+            if lab0 != lab: errors(f"image {rel} is listed twice with different labels: line {l0} of {files['label'].name} has "
+                                   f"{lab0}, line {lineno} has {lab}", files["img"], lineno)
+            else: dups += 1
+            continue
+        seen[rel] = (lineno, lab)
+        if not dirs.exists(p):
+            errors(f"image {rel} is a broken symbolic link ({p})" if dirs.broken(p) else f"image {rel} not found (looked for {p})",
+                   files["img"], lineno); continue
         stem = Path(rel).stem
         c = None
         if clean is not None:
@@ -472,6 +557,7 @@ def _read_list(ds: str, root: Path, split: str, fold: int, aus: list[int], error
             if c is None: continue
         rows.add(p, lab, subject, str(Path(rel).parent.as_posix()), int(stem) if stem.isdigit() else lineno,
                  _LINE.format(files["img"], lineno), c)
+    if dups: rows.notes.append(f"{files['img'].name}: {dups} image path(s) listed twice with the same labels, kept once")
     return rows
 
 def _list_overlap(ds: str, root: Path, fold: int, errors) -> None:
@@ -821,10 +907,21 @@ class CheckReport:
         return "\n".join(out)
 
 def _verify_image(p: Path) -> str | None:
+    "None when the image decodes completely; else the error. `verify()` alone would pass a truncated JPEG."
     try:
-        with Image.open(p) as im: im.verify()
+        with Image.open(p) as im: im.load()
         return None
     except Exception as e: return f"{type(e).__name__}: {e}"
+
+def _fold_table(ds: str, root: Path) -> dict[int, tuple[list[str], list[str]]] | None:
+    "{fold: (train subjects, test subjects)} the layout promises: SPEC §6 for BP4D/DISFA, synthau.json for SynthAU."
+    if ds in FOLD_PARTS: return {f: fold_subjects(ds, f) for f in FOLD_TEST_PART}
+    if ds == "synth":
+        try: folds = json.loads((root / "synthau.json").read_text()).get("folds")
+        except (OSError, ValueError): return None
+        if isinstance(folds, dict):
+            return {int(f): (list(v.get("train", [])), list(v.get("test", []))) for f, v in folds.items() if str(f).isdigit()}
+    return None
 
 def _fold_numbers(ds: str, root: Path) -> list[int]:
     if ds not in FOLDED: return [1]
@@ -901,6 +998,13 @@ def check_dataset(dataset: str, root: str | os.PathLike, layout: str = "auto", *
             row.update({"train frames": len(tr) if tr else 0, "train subjects": len(set(tr.subjects)) if tr else 0,
                         "test frames": len(te) if te else 0, "test subjects": len(set(te.subjects)) if te else 0})
             fold_rows.append(row)
+            table = _fold_table(ds, root) if lay == "list" else None
+            if table and f in table:
+                have = set(tr.subjects if tr else []) | set(te.subjects if te else [])
+                miss = [s for s in table[f][0] + table[f][1] if s not in have]
+                if miss: rep.notes.append(f"fold{f}: {len(miss)} of the {len(table[f][0]) + len(table[f][1])} subjects of the "
+                                          f"fold table ({'synthau.json' if ds == 'synth' else 'SPEC §6'}) are in neither list: "
+                                          + " ".join(miss[:8]) + (" ..." if len(miss) > 8 else ""))
             if tr is not None and len(tr): rate_cols[f"train fold{f} %" if ds in FOLDED else "train %"] = _rate_column(tr)
             if te is not None:
                 for i, s in enumerate(te.subjects):
@@ -921,8 +1025,12 @@ def check_dataset(dataset: str, root: str | os.PathLike, layout: str = "auto", *
         for k, v in rate_cols.items(): occ[k] = np.round(v, 1)
         rep.occurrence = occ
         if not quick and len(rep.frames):
-            with ThreadPoolExecutor(max(1, workers)) as ex:
-                res = list(ex.map(_verify_image, rep.frames.paths, chunksize=64))
+            from PIL import ImageFile
+            keep, ImageFile.LOAD_TRUNCATED_IMAGES = ImageFile.LOAD_TRUNCATED_IMAGES, False   # truncation must fail
+            try:
+                with ThreadPoolExecutor(max(1, workers)) as ex:
+                    res = list(ex.map(_verify_image, rep.frames.paths, chunksize=64))
+            finally: ImageFile.LOAD_TRUNCATED_IMAGES = keep
             rep.verified = len(res)
             for p, msg, src in zip(rep.frames.paths, res, rep.frames.sources or [None] * len(res)):
                 if msg:
@@ -943,7 +1051,9 @@ def data_cli(argv: Sequence[str] | None = None) -> int:
     c.add_argument("--quick", action="store_true", help="check that images exist without opening them")
     c.add_argument("--workers", type=int, default=4, help="threads that open images (default 4)")
     a = ap.parse_args(argv)
-    rep = check_dataset(a.dataset, a.root, a.layout, quick=a.quick, workers=a.workers)
+    try: rep = check_dataset(a.dataset, a.root, a.layout, quick=a.quick, workers=a.workers)
+    except OSError as e:    # e.g. a directory that cannot be listed: one line, no traceback
+        print(f"aunce-data: error: {e.strerror or e} ({e.filename or a.root})", file=sys.stderr); return 2
     with pd.option_context("display.width", 200, "display.max_columns", 50, "display.max_rows", 100):
         print(rep.text())
     return 0 if rep.ok else 1

@@ -886,6 +886,9 @@ def synth_cli(argv: list[str] | None = None) -> None:
         root = make_synthau(a.out, a.profile, a.subjects, a.frames, a.seed, a.label_noise, a.size, a.videos, a.workers, a.overwrite)
     except (ValueError, FileExistsError) as e:
         ap.error(str(e))
+    except OSError as e:    # e.g. --out under a regular file, no permission, disk full: one line, no traceback
+        ap.exit(1, f"aunce-synth: error: cannot write the dataset to --out {a.out}: {e.strerror or e}"
+                   f"{f' ({e.filename})' if e.filename else ''}\n")
     meta = json.loads((root / "synthau.json").read_text())
     dt = time.perf_counter() - t0
     print(f"SynthAU ({meta['profile']}): {meta['n_images']} images of {len(meta['subjects'])} subjects in {root} "

@@ -1,7 +1,7 @@
 """`aunce-data check` end to end (a subprocess, as a user runs it) on tiny fixtures in the real on-disk layouts:
 the happy path of every dataset and layout, and each kind of bad input, which must exit non-zero and name the
 file and line. Also: unknown labels (BP4D's 9, Aff-Wild2's -1) stay -1, and SynthAU as aunce-synth writes it."""
-import shutil, subprocess, sys
+import os, shutil, subprocess, sys
 from pathlib import Path
 import numpy as np
 import pandas as pd
@@ -173,3 +173,250 @@ def test_synthau_from_the_generator(tmp_path):
     assert item["image"].shape == (3, 256, 256)
     rc, out = run_check("synth", root)
     assert rc == 0, out
+
+
+# ---- issue 12: bad input never passes silently (check_dataset in process: fast; the CLI where it matters)
+from aunce.data import check_dataset, data_cli
+
+
+def errs(rep):
+    return [str(e) for e in rep.errors]
+
+
+def one_error(rep, *parts):
+    """At least one error, and every error contains every part (file name, 'line N', what is wrong); a list layout
+    with folds names the same bad image once per list file that holds it."""
+    e = errs(rep)
+    assert e and all(p in x for x in e for p in parts), e
+    return e[0]
+
+
+def truncate(p: Path):
+    b = p.read_bytes(); p.write_bytes(b[: len(b) // 2])
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_truncated_jpeg_or_png_fails_check(fixtures, tmp_path, case):
+    "Image.verify() passes a truncated JPEG; the check decodes fully, in every dataset and layout."
+    r = copy(fixtures, case, tmp_path)
+    rep = check_dataset(case[0], r, workers=1)
+    p = rep.frames.paths[3]; truncate(p)
+    rep = check_dataset(case[0], r, workers=1)
+    e = one_error(rep, "unreadable image", str(p), "line")
+    assert rep.frames.sources[3].rsplit(":", 1)[0] in e
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_quick_notices_broken_symlink(fixtures, tmp_path, case):
+    "--quick does not open images, but a dangling symbolic link is not an image (os.listdir would list it)."
+    r = copy(fixtures, case, tmp_path)
+    p = check_dataset(case[0], r, quick=True).frames.paths[2]
+    p.unlink(); p.symlink_to(tmp_path / "nowhere.jpg")
+    rep = check_dataset(case[0], r, quick=True)
+    one_error(rep, "broken symbolic link", p.name, "line")
+
+
+def test_bp4d_header_only_label_file(fixtures, tmp_path):
+    r = copy(fixtures, ("bp4d", "raw"), tmp_path)
+    f = r / "AUCoding/AU_OCC/F001_T2.csv"; f.write_text(f.read_text().splitlines()[0] + "\n")
+    one_error(check_dataset("bp4d", r, quick=True), str(f), "line 1", "header but no frame rows")
+
+
+def test_abaw_header_only_annotation_file(fixtures, tmp_path):
+    r = copy(fixtures, ("affwild2", "abaw"), tmp_path)
+    f = r / "AU_Detection_Challenge/Train_Set/video1.txt"; f.write_text(f.read_text().splitlines()[0] + "\n")
+    one_error(check_dataset("affwild2", r, quick=True), str(f), "line 1", "header but no frame rows")
+
+
+@pytest.mark.parametrize("case", [c for c in CASES if c[1] == "list"])
+def test_empty_list_file(fixtures, tmp_path, case):
+    r = copy(fixtures, case, tmp_path)
+    f = sorted((r / "list").glob("*_test_img_path*.txt"))[0]
+    lab = Path(str(f).replace("_img_path", "_label")); f.write_text(""); lab.write_text("")
+    if case[0] == "synth": Path(str(f).replace("_img_path", "_label_clean")).write_text("")
+    assert any(str(f) in e and "empty list file" in e for e in errs(check_dataset(case[0], r, quick=True)))
+
+
+def test_disfa_empty_au_file(fixtures, tmp_path):
+    r = copy(fixtures, ("disfa", "raw"), tmp_path)
+    f = r / "ActionUnit_Labels/SN002/SN002_au4.txt"; f.write_text("")
+    one_error(check_dataset("disfa", r, quick=True), str(f), "empty label file")
+
+
+def test_disfa_label_file_shorter_than_video(fixtures, tmp_path):
+    "Images past the end of the label files are left out, and the note counts them."
+    r = copy(fixtures, ("disfa", "raw"), tmp_path)
+    before = len(check_dataset("disfa", r, quick=True).frames)
+    for f in (r / "ActionUnit_Labels/SN010").glob("*.txt"): f.write_text("".join(f.read_text().splitlines(True)[:-1]))
+    rep = check_dataset("disfa", r, quick=True)
+    assert rep.ok and len(rep.frames) == before - 1
+    assert any("images with no label row" in n and "SN010: 1" in n for n in rep.notes), rep.notes
+
+
+def test_disfa_subject_dir_broken_symlink(fixtures, tmp_path):
+    r = copy(fixtures, ("disfa", "raw"), tmp_path)
+    d = r / "ActionUnit_Labels/SN010"; shutil.rmtree(d); d.symlink_to(tmp_path / "gone")
+    one_error(check_dataset("disfa", r, quick=True), str(d), "broken symbolic link")
+
+
+def test_disfa_images_without_labels_are_noted(fixtures, tmp_path):
+    r = copy(fixtures, ("disfa", "raw"), tmp_path)
+    shutil.copytree(r / "SN002", r / "SN099")
+    rep = check_dataset("disfa", r, quick=True)
+    assert rep.ok and any("1 image director(ies) without labels" in n and "SN099" in n for n in rep.notes), rep.notes
+
+
+@pytest.mark.parametrize("case", [("bp4d", "list"), ("disfa", "list"), ("synth", "list")])
+def test_fold_table_subject_missing_from_lists_is_noted(fixtures, tmp_path, case):
+    r = copy(fixtures, case, tmp_path)
+    if case[0] == "synth":   # the fixture's synthau.json has no fold table: give it the one aunce-synth writes
+        import json
+        meta = json.loads((r / "synthau.json").read_text())
+        parts = [["S001", "S002"], ["S003", "S004"], ["S005", "S006", "S007"]]
+        meta["folds"] = {str(f): {"train": [s for i, p in enumerate(parts) if i != 3 - f for s in p], "test": parts[3 - f]} for f in (1, 2, 3)}
+        (r / "synthau.json").write_text(json.dumps(meta))
+        rep = check_dataset("synth", r, quick=True)
+        assert rep.ok and sum("are in neither list: S007" in n for n in rep.notes) == 3, rep.notes
+    else:
+        rep = check_dataset(case[0], r, quick=True)
+        n_spec = {"bp4d": 41, "disfa": 27}[case[0]]
+        assert rep.ok and sum(f"{n_spec - 6} of the {n_spec} subjects of the fold table" in n for n in rep.notes) == 3, rep.notes
+
+
+def test_bp4d_duplicate_frame_rows(fixtures, tmp_path):
+    "Identical duplicate rows: kept once, counted in a note. Disagreeing rows: an error naming the file and both lines."
+    r = copy(fixtures, ("bp4d", "raw"), tmp_path)
+    n0 = len(check_dataset("bp4d", r, quick=True).frames)
+    f = r / "AUCoding/AU_OCC/F001_T1.csv"; lines = f.read_text().splitlines(True)
+    f.write_text("".join(lines + [lines[2]]))
+    rep = check_dataset("bp4d", r, quick=True)
+    assert rep.ok and len(rep.frames) == n0 and any("listed twice with the same labels" in n and "F001_T1.csv: 1" in n for n in rep.notes)
+    row = lines[2].rstrip("\r\n").split(","); i = row.index("1") if "1" in row[1:] else 1
+    row[[k for k, v in enumerate(row) if k > 0 and v in ("0", "1")][0]] = "1" if row[[k for k, v in enumerate(row) if k > 0 and v in ("0", "1")][0]] == "0" else "0"
+    f.write_text("".join(lines + [",".join(row) + "\n"]))
+    one_error(check_dataset("bp4d", r, quick=True), str(f), f"line {len(lines) + 1}", "line 3 has", "listed twice with different labels")
+
+
+def test_disfa_duplicate_frame_rows(fixtures, tmp_path):
+    r = copy(fixtures, ("disfa", "raw"), tmp_path)
+    d = r / "ActionUnit_Labels/SN002"
+    for f in d.glob("*.txt"): f.write_text(f.read_text() + f.read_text().splitlines(True)[0])
+    rep = check_dataset("disfa", r, quick=True)
+    assert rep.ok and len(rep.frames) == 24 and any("listed twice with the same intensity" in n for n in rep.notes), rep.notes
+    f = d / "SN002_au1.txt"; fr, v = f.read_text().splitlines()[0].split(",")
+    f.write_text(f.read_text() + f"{fr},{(int(v) + 1) % 6}\n")
+    one_error(check_dataset("disfa", r, quick=True), str(f), "line 6", "on line 1", "listed twice")
+
+
+@pytest.mark.parametrize("case", [c for c in CASES if c[1] == "list"])
+def test_list_duplicate_paths(fixtures, tmp_path, case):
+    r = copy(fixtures, case, tmp_path)
+    n0 = len(check_dataset(case[0], r, quick=True).frames)
+    img = sorted((r / "list").glob("*_train_img_path*.txt"))[0]
+    labs = [Path(str(img).replace("_img_path", k)) for k in ("_label", "_label_clean")]
+    labs = [l for l in labs if l.exists()]
+    img.write_text(img.read_text() + img.read_text().splitlines(True)[0])
+    for l in labs: l.write_text(l.read_text() + l.read_text().splitlines(True)[0])
+    rep = check_dataset(case[0], r, quick=True)
+    assert rep.ok and len(rep.frames) == n0 and any("listed twice with the same labels, kept once" in n for n in rep.notes), errs(rep)
+    n = len(img.read_text().splitlines())
+    row = labs[0].read_text().splitlines()[0].split(); row[0] = "1" if row[0] != "1" else "0"
+    labs[0].write_text("".join(labs[0].read_text().splitlines(True)[:-1]) + " ".join(row) + "\n")
+    e = errs(check_dataset(case[0], r, quick=True))
+    assert any(str(img) in x and f"line {n}" in x and "line 1 of" in x and "different labels" in x for x in e), e
+
+
+@pytest.mark.parametrize("case", [c for c in CASES if c[1] == "list"])
+@pytest.mark.parametrize("bad", ["abs", "up"])
+def test_list_paths_must_stay_under_the_image_root(fixtures, tmp_path, case, bad):
+    r = copy(fixtures, case, tmp_path)
+    img = sorted((r / "list").glob("*_train_img_path*.txt"))[0]
+    lines = img.read_text().splitlines()
+    outside = tmp_path / "outside" / lines[1]; outside.parent.mkdir(parents=True); shutil.copy(r / "img" / lines[1], outside)
+    lines[1] = str(outside) if bad == "abs" else "../../outside/" + lines[1]
+    img.write_text("\n".join(lines) + "\n")
+    rep = check_dataset(case[0], r, quick=True)
+    assert any(str(img) in e and "line 2" in e and "leaves the image root" in e for e in errs(rep)), errs(rep)
+    assert not {"/", ".."} & set(rep.frames.subjects if rep.frames else [])
+
+
+def test_data_cli_os_error_is_one_line(tmp_path, capsys):
+    d = tmp_path / "locked"; write_fixture("disfa", d, "raw")
+    (d / "ActionUnit_Labels").chmod(0)
+    try:
+        import os
+        if os.access(d / "ActionUnit_Labels", os.R_OK): pytest.skip("running as root: permissions are not enforced")
+        rc = data_cli(["check", "--dataset", "disfa", "--root", str(d)])
+    finally: (d / "ActionUnit_Labels").chmod(0o755)
+    err = capsys.readouterr().err
+    assert rc == 2 and len(err.strip().splitlines()) == 1 and "aunce-data: error" in err and "Traceback" not in err, err
+
+
+def test_synth_cli_out_under_a_file(tmp_path):
+    f = tmp_path / "file"; f.write_text("x")
+    r = subprocess.run([sys.executable, "-c", "from aunce.synth import synth_cli; synth_cli()", "--out", str(f / "out"),
+                        "--subjects", "3", "--frames", "2", "--size", "64"], capture_output=True, text=True, timeout=300)
+    assert r.returncode == 1 and "Traceback" not in r.stderr and len(r.stderr.strip().splitlines()) == 1, r.stderr
+    assert "Not a directory" in r.stderr and str(f) in r.stderr
+
+
+def test_data_cli_root_under_a_file(tmp_path, capsys):
+    f = tmp_path / "file"; f.write_text("x")
+    rc = data_cli(["check", "--dataset", "gft", "--root", str(f / "sub")])
+    out = capsys.readouterr()
+    assert rc == 1 and "Traceback" not in out.err and "dataset root directory not found" in out.out
+
+
+# ---- benign variants: still accepted, with the same counts
+def crlf_bom_blank(p: Path):
+    "CRLF line endings, a UTF-8 BOM and trailing blank lines."
+    t = p.read_text(encoding="utf-8")
+    p.write_bytes(b"\xef\xbb\xbf" + (t.rstrip("\n").replace("\n", "\r\n") + "\r\n\r\n\r\n").encode())
+
+
+def counts(rep):
+    fr = rep.frames
+    return len(fr), len(set(fr.subjects)), len(set(fr.videos)), fr.labels.sum(0).tolist()
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_benign_text_variants(fixtures, tmp_path, case):
+    r = copy(fixtures, case, tmp_path)
+    want = counts(check_dataset(case[0], r, quick=True))
+    for p in list(r.rglob("*.csv")) + list(r.rglob("*.txt")): crlf_bom_blank(p)
+    rep = check_dataset(case[0], r, workers=1)
+    assert rep.ok and counts(rep) == want, errs(rep)
+
+
+@pytest.mark.parametrize("case", [("bp4d", "raw"), ("affwild2", "abaw"), ("gft", "list"), ("bp4d", "list")])
+def test_uppercase_extensions(fixtures, tmp_path, case):
+    r = copy(fixtures, case, tmp_path)
+    want = counts(check_dataset(case[0], r, quick=True))
+    for p in list(r.rglob("*.jpg")): p.rename(p.with_suffix(".JPG"))
+    for f in (r / "list").glob("*_img_path*.txt") if case[1] == "list" else []: f.write_text(f.read_text().replace(".jpg", ".JPG"))
+    rep = check_dataset(case[0], r, workers=1)
+    assert rep.ok and counts(rep) == want, errs(rep)
+
+
+@pytest.mark.parametrize("case", [("gft", "list"), ("affwild2", "list")])
+def test_paths_with_spaces_and_non_ascii(fixtures, tmp_path, case):
+    r = copy(fixtures, case, tmp_path)
+    want = counts(check_dataset(case[0], r, quick=True))
+    old = sorted(d.name for d in (r / "img").iterdir())[0]; new = f"sujet é {old}"
+    (r / "img" / old).rename(r / "img" / new)
+    (r / "img" / new / sorted(os.listdir(r / "img" / new))[0]).rename(r / "img" / new / "frame 1 ü.jpg")
+    renamed = f"{new}/frame 1 ü.jpg"
+    for f in (r / "list").glob("*_img_path*.txt"):   # the subject's lines, and the renamed frame's, point at the new names
+        lines = [new + l[len(old):] if l.startswith(old + "/") else l for l in f.read_text().splitlines()]
+        lines = [l if (r / "img" / l).exists() or not l.startswith(new + "/") else renamed for l in lines]
+        f.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    rep = check_dataset(case[0], r, workers=1)
+    assert rep.ok and counts(rep) == want, errs(rep)
+    assert any(p.name == "frame 1 ü.jpg" for p in rep.frames.paths) and new in rep.frames.subjects
+
+
+def test_data_cli_name_too_long_is_one_line(capsys):
+    "An OS error about --root (here ENAMETOOLONG, which Path.is_dir() raises) is one line on stderr and exit 2."
+    rc = data_cli(["check", "--dataset", "gft", "--root", "/tmp/" + "x" * 5000])
+    err = capsys.readouterr().err
+    assert rc == 2 and len(err.strip().splitlines()) == 1 and "aunce-data: error" in err and "too long" in err, err
