@@ -143,7 +143,10 @@ def read_state_dict(path: str | Path) -> dict[str, torch.Tensor]:
     if not path.is_file(): raise FileNotFoundError(f"pretrained weights file not found: {path}")
     if path.suffix == ".safetensors":
         from safetensors.torch import load_file
-        sd: Any = load_file(str(path))
+        try: sd: Any = load_file(str(path))
+        except Exception as e:   # safetensors' SafetensorError names no file
+            raise ValueError(f"{path} is not a readable .safetensors file ({type(e).__name__}: "
+                             f"{str(e).splitlines()[0][:200] if str(e) else 'no detail'}); is it truncated or corrupt?") from e
     else:
         try: sd = torch.load(path, map_location="cpu", weights_only=True)
         except Exception as e:

@@ -347,6 +347,11 @@ def run_experiment(cfg, *, data=None, probe_epochs: int = 30, probe_lr: float = 
     else:
         ev = evaluate_classifier(tres.model, ds(va), ds(test), batch_size=max(64, cfg.batch_size),
                                  best_epoch=tres.best_epoch, **kw)
+    from aunce.encoder import AUClassifier
+    from aunce.predict import save_inference_checkpoint
+    clf = AUClassifier(tres.encoder, ev.head, normalize=True) if cfg.method in CONTRASTIVE_METHODS else tres.model
+    save_inference_checkpoint(tres.run / "predictor.safetensors", clf, cfg, tres.aus, ev.thresholds,
+                              extra={"summary": ev.summary(), "train_best_epoch": tres.best_epoch})
     results = {"tag": tag, "method": cfg.method, "preset": cfg.preset, "dataset": cfg.dataset, "fold": cfg.fold,
                "seed": cfg.seed, "config": cfg.to_dict(), "eval": ev.to_dict(), "train_best_epoch": tres.best_epoch,
                "history": tres.history.to_dict(orient="list"), "run_dir": str(tres.run.path),

@@ -123,7 +123,15 @@ def save_weights(model: nn.Module | dict, path: str | Path) -> Path:
 def load_weights(model: nn.Module, path: str | Path, strict: bool = True) -> nn.Module:
     "Load `.safetensors` weights written by `save_weights` into `model`."
     from safetensors.torch import load_file
-    model.load_state_dict(load_file(str(path)), strict=strict)
+    path = Path(path)
+    if not path.is_file(): raise FileNotFoundError(f"no weights file at {path}")
+    try: sd = load_file(str(path))
+    except Exception as e:   # safetensors' SafetensorError names no file
+        raise ValueError(f"{path} is not a readable .safetensors file ({type(e).__name__}: "
+                         f"{str(e).splitlines()[0][:200] if str(e) else 'no detail'}); is it truncated or corrupt?") from e
+    try: model.load_state_dict(sd, strict=strict)
+    except RuntimeError as e:
+        raise RuntimeError(f"the weights in {path} do not fit {type(model).__name__}: {e}") from e
     return model
 
 # %% ../nbs/10_train.ipynb #e542c540

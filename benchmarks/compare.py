@@ -1,24 +1,24 @@
-"""The first honest comparison on SynthAU: AUNCE (Table VII's model E) against the WCE baseline with the same
-encoder, and the ablation models A-E, mean ± std over seeds (and folds).
+"""WCE, per-AU SupCon and AUNCE (Table VII's model E, and the ablation models A-E) with the same encoder, data and
+budget on SynthAU, mean ± std over seeds (and folds), each beside its AUC and the all-positive F1.
 
-    .venv/bin/python benchmarks/compare.py                       # bp4d profile, label noise 0.2, 3 seeds, A-E + WCE (~1 h on 1 core)
-    .venv/bin/python benchmarks/compare.py --methods WCE,E --seeds 0 --epochs 2 --out runs/compare-smoke
+    .venv/bin/python benchmarks/compare.py --out runs/compare                       # WCE, SupCon, AUNCE scratch, AUNCE paper; 3 seeds
+    .venv/bin/python benchmarks/compare.py --methods WCE,AUNCE --seeds 0 --epochs 2 --out runs/compare-smoke
+    .venv/bin/python benchmarks/compare.py --methods WCE,A,B,C,D,E --preset paper --out runs/ablations-paper
+    .venv/bin/python benchmarks/compare.py --methods AUNCE --set neg_power=beta --set p=0,0,1,0 --out runs/try
 
-Every run trains on the fold's training subjects minus a held-out validation part (which picks the linear probe's
-epoch, the WCE model's epoch and all thresholds) and is scored on the fold's test subjects against both the noisy
-labels the data set ships and the clean labels SynthAU knows. Writes `runs.csv` (one row per run), `summary.csv`
-and `summary.md` (mean ± std) and `config.json` into --out, and prints the tables.
-
-Defaults: 36 subjects x 96 frames (12 videos each) so that fold 1 trains on 24 subjects (18 after the validation
-hold-out): with 12 subjects or fewer, no model here generalised to unseen subjects at all. Crops stay fixed
-(`--views simclr_center`, `--augment flip`) because random crops (the paper's) took the `tiny` encoder to chance
-level (test AUC 0.52 against 0.66-0.70 with centre crops, WCE on preloaded images): its tokens are mean-pooled, so
-its only position cue is the zero padding at the image border, which a random shift moves. The
-`f1_clean_all_positive` column is the F1 of predicting every AU present; `auc_clean` (50 = chance) says whether
-a model's scores carry any signal.
+A method is `WCE`, `SupCon`, `AUNCE` (model E) or one of `A`-`E`, optionally with `@preset` (`AUNCE@paper`); without
+it the run uses `--preset` (default `scratch`). Presets fill the settings they govern (lr, tau, beta, p, neg_power,
+views, augment, embedding, coords: see `aunce.train.PRESETS`); `--set field=value` overrides any TrainConfig field
+for every method, and so do the explicit options below when given. Every run trains on the fold's training
+subjects minus a held-out validation part (which picks every method's epoch by validation AUC, the linear probe's
+epoch and all thresholds) and is scored on the fold's test subjects against the noisy labels the data set ships
+and the clean labels SynthAU knows. Writes `runs.csv` (one row per run, appended as runs finish; finished runs are
+read back, not run again), `summary.csv`, `summary.md` and `config.json` into --out, and prints the tables.
+`auc_clean` (50 = chance) says whether a model's scores carry any signal; `f1_clean_all_positive` is the F1 of
+predicting every AU present; a model within 2 AUC points of 50 is marked "at chance".
 """
 from __future__ import annotations
-import argparse, dataclasses, json, sys, time
+import argparse, dataclasses, sys, time
 from pathlib import Path
 
 import pandas as pd
@@ -29,7 +29,12 @@ try:
 except ModuleNotFoundError:  # run from a checkout without `pip install -e .`
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from aunce.train import TrainConfig, prepare_data, write_json, check_writable_dir
-from aunce.evaluate import run_experiment, ablation_config, mean_std, format_mean_std, PAPER_TABLE7, PAPER_TABLE6
+from aunce.evaluate import (run_experiment, ablation_config, mean_std, format_mean_std, verdict, PAPER_TABLE7,
+                            PAPER_TABLE6)
+
+METRICS = ["f1_clean_tuned", "f1_clean", "auc_clean", "accuracy_tuned", "f1_clean_all_positive", "f1_tuned", "f1", "auc",
+           "f1_all_positive"]
+
 
 def to_markdown(df: pd.DataFrame) -> str:
     "A GitHub markdown table (no tabulate dependency)."
@@ -39,7 +44,26 @@ def to_markdown(df: pd.DataFrame) -> str:
     return "\n".join(lines)
 
 
-METRICS = ["f1_clean_tuned", "f1_clean", "auc_clean", "f1_tuned", "f1", "accuracy_tuned", "f1_clean_all_positive", "f1_all_positive"]
+def parse_value(field: dataclasses.Field, text: str):
+    "A `--set` value converted to the type of the TrainConfig field's default."
+    d = field.default
+    if field.name in ("p", "betas"): return tuple(float(x) for x in text.split(","))
+    if isinstance(d, bool) or field.name == "coords": return text.lower() in ("1", "true", "yes", "on")
+    if isinstance(d, int) and not isinstance(d, bool): return int(text)
+    if isinstance(d, float) or field.name in ("lr", "tau", "beta_min", "beta_maj"): return float(text)
+    return text
+
+
+def method_config(name: str, base: dict) -> TrainConfig:
+    "The TrainConfig of a method name (`WCE`, `SupCon`, `AUNCE`, `A`-`E`, each optionally `@preset`)."
+    m, _, preset = name.partition("@")
+    kw = dict(base, **({"preset": preset} if preset else {}))
+    if m == "WCE": return TrainConfig(**kw, method="wce")
+    if m == "SupCon": return TrainConfig(**kw, method="supcon")
+    cfg = TrainConfig(**kw, method="aunce")
+    if m == "AUNCE": return cfg
+    if m in "ABCDE" and len(m) == 1: return ablation_config(cfg, m)
+    raise SystemExit(f"compare.py: unknown method {name!r}; use WCE, SupCon, AUNCE or A-E, optionally with @paper/@scratch")
 
 
 def main(argv=None):
@@ -49,24 +73,21 @@ def main(argv=None):
     ap.add_argument("--subjects", type=int, default=36)
     ap.add_argument("--frames", type=int, default=96, help="SynthAU frames per subject")
     ap.add_argument("--videos", type=int, default=12, help="SynthAU videos per subject")
+    ap.add_argument("--synth-seed", type=int, default=0)
     ap.add_argument("--folds", default="1")
     ap.add_argument("--seeds", default="0,1,2")
-    ap.add_argument("--methods", default="WCE,A,B,C,D,E", help="WCE and/or Table VII models A-E")
+    ap.add_argument("--methods", default="WCE,SupCon,AUNCE@scratch,AUNCE@paper")
+    ap.add_argument("--preset", default="scratch", choices=["scratch", "paper"], help="for methods without @preset")
     ap.add_argument("--image-size", type=int, default=96)
     ap.add_argument("--backbone", default="tiny")
     ap.add_argument("--backbone-width", type=int, default=0, help="stem width of the tiny backbone (0: default 16)")
     ap.add_argument("--embed-dim", type=int, default=64)
     ap.add_argument("--epochs", type=int, default=10)
     ap.add_argument("--batch-size", type=int, default=32)
-    ap.add_argument("--lr", type=float, default=3e-3)
-    ap.add_argument("--wce-lr", type=float, default=None, help="learning rate of the WCE baseline (default: --lr)")
-    ap.add_argument("--views", default="simclr_center", choices=["simclr", "crop", "flip", "simclr_center"],
-                    help="AUNCE's two views (see aunce.train.make_transform)")
-    ap.add_argument("--augment", default="flip", choices=["crop", "flip", "none"], help="WCE's augmentation")
-    ap.add_argument("--schedule", default="constant", choices=["constant", "cosine", "step"])
-    ap.add_argument("--warmup-epochs", type=float, default=0.0)
+    ap.add_argument("--lr", type=float, default=None, help="every method's learning rate (default: the preset's)")
     ap.add_argument("--val-fraction", type=float, default=0.25)
     ap.add_argument("--probe-epochs", type=int, default=30)
+    ap.add_argument("--set", action="append", default=[], metavar="FIELD=VALUE", help="override a TrainConfig field")
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--device", default="cpu")
     ap.add_argument("--out", default="runs/compare")
@@ -76,52 +97,73 @@ def main(argv=None):
     seeds = [int(s) for s in a.seeds.split(",") if s]
     folds = [int(f) for f in a.folds.split(",") if f]
     methods = [m.strip() for m in a.methods.split(",") if m.strip()]
-    base = TrainConfig(dataset="synth", profile=a.profile, subjects=a.subjects, frames=a.frames, videos=a.videos,
-                       label_noise=a.label_noise, image_size=a.image_size, backbone=a.backbone, backbone_width=a.backbone_width, embed_dim=a.embed_dim,
-                       epochs=a.epochs, batch_size=a.batch_size, lr=a.lr, schedule=a.schedule, warmup_epochs=a.warmup_epochs, views=a.views, augment=a.augment, val_fraction=a.val_fraction,
-                       device=a.device, threads=a.threads, progress=False)
-    write_json({"argv": sys.argv, "args": vars(a), "base_config": base.to_dict()}, out / "config.json")
-    rows, t0 = [], time.perf_counter()
+    fields = {f.name: f for f in dataclasses.fields(TrainConfig)}
+    base = dict(dataset="synth", profile=a.profile, subjects=a.subjects, frames=a.frames, videos=a.videos,
+                synth_seed=a.synth_seed, label_noise=a.label_noise, image_size=a.image_size, backbone=a.backbone,
+                backbone_width=a.backbone_width, embed_dim=a.embed_dim, epochs=a.epochs, batch_size=a.batch_size,
+                val_fraction=a.val_fraction, device=a.device, threads=a.threads, progress=False, preset=a.preset)
+    if a.lr is not None: base["lr"] = a.lr
+    for s in a.set:
+        k, eq, v = s.partition("=")
+        if not eq or k not in fields: raise SystemExit(f"compare.py: --set {s!r}: expected FIELD=VALUE with a TrainConfig field")
+        base[k] = parse_value(fields[k], v)
+    cfgs = {m: method_config(m, base) for m in methods}   # checked before anything runs
+    write_json({"argv": sys.argv, "args": vars(a), "configs": {m: c.to_dict() for m, c in cfgs.items()}}, out / "config.json")
+    done = pd.read_csv(out / "runs.csv") if (out / "runs.csv").exists() else pd.DataFrame()
+    rows, t0 = done.to_dict("records"), time.perf_counter()
+    key = lambda m, f, s: (m, f, s)
+    have = {key(r["method"], int(r["fold"]), int(r["seed"])) for r in rows}
     for fold in folds:
-        data = prepare_data(dataclasses.replace(base, fold=fold), echo=True)
-        print(f"fold {fold}: {data[0]} | {data[1]}", flush=True)
+        data = None
         for seed in seeds:
             for m in methods:
-                if m == "WCE":
-                    cfg = dataclasses.replace(base, method="wce", lr=a.wce_lr or a.lr)
-                else:
-                    cfg = ablation_config(base, m)
-                cfg = dataclasses.replace(cfg, fold=fold, seed=seed, out_dir=str(out / f"fold{fold}-seed{seed}-{m}"))
+                if key(m, fold, seed) in have: continue
+                if data is None:
+                    data = prepare_data(dataclasses.replace(cfgs[m], fold=fold), echo=True)
+                    print(f"fold {fold}: {data[0]} | {data[1]}", flush=True)
+                cfg = dataclasses.replace(cfgs[m], fold=fold, seed=seed, out_dir=str(out / f"fold{fold}-seed{seed}-{m.replace('@', '-')}"))
                 t = time.perf_counter()
                 ex = run_experiment(cfg, data=data, probe_epochs=a.probe_epochs, tag=m)
                 s = ex.eval.summary()
-                rows.append({"method": m, "fold": fold, "seed": seed, **s, "best_epoch": ex.eval.best_epoch,
-                             "seconds": time.perf_counter() - t,
+                h = ex.train.history
+                mon = {k: float(h[k].iloc[-1]) for k in ("mean_cos", "emb_std", "cos_gap") if k in h}
+                rows.append({"method": m, "preset": cfg.preset, "fold": fold, "seed": seed, **s,
+                             "train_best_epoch": ex.train.best_epoch,
+                             "val_auc_best": float(h["val_auc"].max()) if "val_auc" in h else float("nan"),
+                             **{f"last_{k}": v for k, v in mon.items()}, "seconds": time.perf_counter() - t,
                              **{f"{au} f1_clean_tuned": v for au, v in ex.eval.table["f1_clean_tuned"].items() if au != "mean"}})
-                print(f"[{time.perf_counter() - t0:6.0f}s] fold {fold} seed {seed} {m:>3}: "
-                      + ", ".join(f"{k} {s[k]:.1f}" for k in METRICS if k in s), flush=True)
+                print(f"[{time.perf_counter() - t0:6.0f}s] fold {fold} seed {seed} {m:>14}: "
+                      + ", ".join(f"{k} {s[k]:.1f}" for k in METRICS[:5] if k in s)
+                      + f", epoch {ex.train.best_epoch} {verdict(s.get('auc_clean', float('nan')))}", flush=True)
                 pd.DataFrame(rows).to_csv(out / "runs.csv", index=False)
     df = pd.DataFrame(rows)
-    ms = mean_std(df, "method", [c for c in METRICS if c in df])
+    df = df[df["method"].isin(methods) & df["fold"].isin(folds) & df["seed"].isin(seeds)]
+    ms = mean_std(df, "method", [c for c in METRICS + ["val_auc_best", "last_mean_cos"] if c in df])
+    ms = ms.reindex([m for m in methods if m in ms.index])
     table = format_mean_std(ms)
+    table["verdict"] = [verdict(v) for v in ms["mean"]["auc_clean"]]
     table["runs"] = ms["n"][ms["n"].columns[0]]
-    table["paper F1 (BP4D)"] = [PAPER_TABLE7[m]["f1"] if m in PAPER_TABLE7 else
+    table["paper F1 (BP4D)"] = [PAPER_TABLE7[m.split("@")[0]]["f1"] if m.split("@")[0] in PAPER_TABLE7 else
+                                PAPER_TABLE7["E"]["f1"] if m.startswith("AUNCE") else
                                 next(r["f1"] for r in PAPER_TABLE6 if r["backbone"].startswith("MEGraph") and r["loss"] == "WCE")
-                                for m in table.index]
+                                if m == "WCE" else "" for m in table.index]
+    table.index.name = "method"
     ms.to_csv(out / "summary.csv")
     per_au = df.groupby("method", sort=False)[[c for c in df if c.endswith(" f1_clean_tuned")]].mean().round(1)
     per_au.columns = [c.split()[0] for c in per_au.columns]
+    changed = {m: c.differs_from_preset() for m, c in cfgs.items()}
     md = ["# SynthAU comparison", "", f"`{' '.join(sys.argv)}`", "",
-          f"SynthAU profile {a.profile}, label noise {a.label_noise}, {a.subjects} subjects x {a.frames} frames "
-          f"({a.videos} videos each), "
-          f"folds {folds}, seeds {seeds}; backbone {a.backbone} (d={a.embed_dim}), crops {a.image_size}px, "
-          f"{a.epochs} epochs, batch {a.batch_size}, lr {a.lr}; linear probe {a.probe_epochs} epochs. "
-          f"Mean ± std over runs; F1 (%) on the test fold; `clean` against SynthAU's noise-free labels; "
-          f"`tuned` at per-AU thresholds chosen on held-out training subjects. Total {time.perf_counter() - t0:.0f} s.",
+          f"SynthAU profile {a.profile} (synth seed {a.synth_seed}), label noise {a.label_noise}, {a.subjects} subjects x "
+          f"{a.frames} frames ({a.videos} videos each), folds {folds}, seeds {seeds}; backbone {a.backbone} "
+          f"(d={a.embed_dim}), crops {a.image_size}px, {a.epochs} epochs, batch {a.batch_size}; linear probe "
+          f"{a.probe_epochs} epochs. Mean ± std over runs; F1 (%) on the test fold; `clean` against SynthAU's noise-free "
+          f"labels; `tuned` at per-AU thresholds chosen on held-out training subjects; every method keeps its epoch "
+          f"of best validation AUC. Presets: " + "; ".join(f"{m}: {c.preset}" + (f" with {changed[m]}" if changed[m] else "")
+                                                             for m, c in cfgs.items()) + ".",
           "", to_markdown(table), "", "Per-AU F1 (clean labels, tuned thresholds), mean over runs:", "",
           to_markdown(per_au)]
     (out / "summary.md").write_text("\n".join(md) + "\n")
-    with pd.option_context("display.width", 220, "display.max_columns", 30):
+    with pd.option_context("display.width", 250, "display.max_columns", 30):
         print(table); print(per_au)
     print(f"wrote {out}/runs.csv, summary.csv, summary.md")
     return df

@@ -67,13 +67,24 @@ def _papermill(nb, out_nb, *params, cwd=ROOT):
 
 def test_train_notebook_papermill(tmp_path):
     out = tmp_path / "run"
-    r = _papermill("nbs/train.ipynb", tmp_path / "out.ipynb", ("beta_min", 1.2), ("epochs", 1), ("out_dir", out))
+    r = _papermill("nbs/train.ipynb", tmp_path / "out.ipynb", ("beta_min", 1.3), ("neg_power", "beta"), ("epochs", 1),
+                   ("out_dir", out))
     assert r.returncode == 0, r.stderr[-3000:]
     res = json.loads((out / "results.json").read_text())
-    assert res["aunce"]["config"]["beta_min"] == 1.2 and res["aunce"]["config"]["epochs"] == 1
-    assert 0 <= res["aunce"]["eval"]["summary"]["f1_tuned"] <= 100
-    assert res["wce"] is not None and "AU1" in res["f1_table"]["AUNCE f1 tuned"]
+    cfg = res["aunce"]["config"]
+    # the scratch preset by default; explicit parameters override it, the rest keep the preset's values
+    assert res["preset"] == cfg["preset"] == "scratch" and cfg["beta_min"] == 1.3 and cfg["neg_power"] == "beta"
+    assert cfg["embedding"] == "pre_relu" and cfg["epochs"] == 1
+    for m in ("aunce", "wce", "supcon"):   # the keys of every model's honest summary
+        s = res[m]["eval"]["summary"]
+        assert all(k in s for k in ("auc_clean", "f1_clean_tuned", "f1_clean_all_positive")) and 0 <= s["f1_tuned"] <= 100
+    assert [row["model (clean labels)"] for row in res["table"]] == ["AUNCE", "WCE", "SupCon"]
+    assert all("verdict" in row and "AUC" in row and "F1 all-positive" in row for row in res["table"])
+    assert "AU1" in res["f1_table"]["AUNCE f1 tuned"] and "val_auc" in res["aunce"]["history"]
     assert (out / "aunce" / "checkpoint.pt").exists() and (out / "wce" / "results.json").exists()
+    html = (out / "loss_curves.html").read_text()
+    assert (out / "plotly.min.js").exists() and "cdn.plot.ly" not in html   # draws offline
+    assert "verdict" in r.stdout + r.stderr or (out / "results.json").exists()
     assert not list((ROOT / "nbs").glob("**/results.json"))          # nothing written into nbs/
 
 
