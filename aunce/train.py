@@ -476,8 +476,8 @@ PRESETS: dict[str, dict] = {
     "paper": dict(lr=1e-5, tau=0.5, beta_min=1.2, beta_maj=0.4, p=(0.15, 0.15, 0.7, 0.0), neg_power="beta",
                   views="simclr", augment="crop", embedding="relu", coords=False),
     # chosen by measurement on SynthAU for an encoder that starts from random weights (see the section text)
-    "scratch": dict(lr=3e-3, tau=0.5, beta_min=1.2, beta_maj=0.4, p=(0.0, 0.0, 1.0, 0.0), neg_power="hcl",
-                    views="flip", augment="flip", embedding="pre_relu", coords=True),
+    "scratch": dict(lr=3e-3, tau=0.2, beta_min=1.2, beta_maj=0.4, p=(0.0, 0.0, 1.0, 0.0), neg_power="hcl",
+                    views="flip", augment="flip", embedding="pre_relu", coords=False),
 }
 
 @dataclass
