@@ -273,7 +273,7 @@ def ratio_data(state: GradState, batch: EmbeddingBatch | None = None) -> dict:
     signed = torch.tensor(df["grad_neg"].to_numpy()) / abs(float(df["grad_pos"].iloc[0]))
     printed = torch.tensor(df["eq7_printed"].to_numpy())
     form = {"beta": "", "paper_eq4": f", exponent β+1 = {e:g}", "hcl": ", hcl (N Σ softmax(βs)_j e^(s_j))"}[state.neg_power]
-    title = (f"{where}, {cls} class: β = {beta:g}{form}; "
+    title = (f"{where}, {cls} class: β = {beta:g}{form}<br>"
              f"Σ exact = {exact.sum().item():.3f}, Σ printed Eq. 7 = {printed.sum().item():.3f}")
     return dict(s_neg=s_neg, cos=s_neg * state.tau, names=names, beta=beta, exponent=e, exact=exact, signed=signed,
                 printed=printed, s_pos=s_pos, anchor_class=cls, title=title)
@@ -292,7 +292,7 @@ def ratio_figure(state: GradState, batch: EmbeddingBatch | None = None) -> go.Fi
     fig.update_layout(barmode="group", title=dict(text=d["title"], font=dict(size=12)), height=380,
                       xaxis_title="negative j (hardest first)", yaxis_title="|∂L/∂s_j| / |∂L/∂s_pos|",
                       legend=dict(orientation="h", y=1.0, x=1, xanchor="right", yanchor="bottom"),
-                      margin=dict(l=60, r=20, t=70, b=50))
+                      margin=dict(l=60, r=20, t=90, b=50))
     return fig
 
 def _negatives_for(state: GradState, batch: EmbeddingBatch | None) -> torch.Tensor:
@@ -381,7 +381,7 @@ class GradientExplorer:
         if batch is not None and st.au is None: st = replace(st, au=batch.aus[0])
         self.state, self.figures, self.error = st, {}, None
         S = dict(continuous_update=False, style={"description_width": "110px"}, layout=widgets.Layout(width="300px"))
-        T = dict(style={"button_width": "86px", "description_width": "90px"})
+        T = dict(style={"button_width": "98px", "description_width": "90px"})
         c = dict(
             beta_min=widgets.FloatSlider(value=st.beta_min, min=0.0, max=3.0, step=0.05, description="β_min", **S),
             beta_maj=widgets.FloatSlider(value=st.beta_maj, min=0.0, max=3.0, step=0.05, description="β_maj", **S),
@@ -404,7 +404,7 @@ class GradientExplorer:
         self.controls = c
         for name, w in c.items(): w.observe(partial(self._on_change, name), names="value")
         half = dict(flex="1 1 420px", min_width="340px", max_width="100%")   # two per row where they fit, else one
-        self.outputs = {k: widgets.Output(layout=widgets.Layout(**(half if k != "share" else dict(width="100%"))))
+        self.outputs = {k: widgets.Output(layout=widgets.Layout(**(half if k != "share" else dict(max_width="100%"))))
                         for k in ("ratio", "entropy", "share")}
         self.message = widgets.HTML()
         self.update()
@@ -452,12 +452,12 @@ class GradientExplorer:
         "The whole explorer as one widget (built once)."
         if getattr(self, "_box", None) is None:
             c = self.controls
-            wrap = lambda kids: widgets.Box(kids, layout=widgets.Layout(display="flex", flex_flow="row wrap", width="100%"))
+            wrap = lambda kids: widgets.Box(kids, layout=widgets.Layout(display="flex", flex_flow="row wrap", max_width="100%"))
             sliders = [c[k] for k in ("beta_min", "beta_maj", "tau", "n_neg", "spread", "pos_cos", "rate", "seed")]
             toggles = [c[k] for k in ("anchor", "neg_power", "source", "au", "anchor_index") if k in c]
             self._box = widgets.VBox([wrap(sliders), wrap(toggles), self.message,
                                       wrap([self.outputs["ratio"], self.outputs["entropy"]]), self.outputs["share"]],
-                                     layout=widgets.Layout(width="100%"))
+                                     layout=widgets.Layout(max_width="100%"))
         return self._box
 
     def _repr_mimebundle_(self, **kwargs): return self.widget._repr_mimebundle_(**kwargs)
@@ -668,7 +668,7 @@ class FeatureExplorer:
     """Widgets around `feature_figure`; `figure` holds the latest figure, `image` and `caption` the shown frame:
     the selected one, or while the pointer is on a point, that point's frame (a preview, until it leaves)."""
     def __init__(self, embeddings: dict[str, np.ndarray | torch.Tensor], table: FrameTable, state: FeatState | None = None,
-                 methods: Sequence[str] = PROJECTIONS, live: bool | None = None):
+                 methods: Sequence[str] = PROJECTIONS, live: bool | None = None, plot_width: int = 620):
         if not embeddings: raise ValueError("embeddings is empty: give at least one model's (N, K, d) embeddings")
         self.embeddings = {}
         for m, z in embeddings.items():
@@ -676,7 +676,7 @@ class FeatureExplorer:
             if z.ndim != 3 or z.shape[:2] != (len(table), len(table.aus)):
                 raise ValueError(f"embeddings[{m!r}] must be (N, K, d) with N={len(table)}, K={len(table.aus)}; got {z.shape}")
             self.embeddings[m] = z
-        self.table, self.cache = table, {}
+        self.table, self.cache, self.plot_width = table, {}, int(plot_width)
         st = state or FeatState(au=table.aus[0])
         for bad, msg in [(st.au not in table.aus, f"au={st.au} is not one of {table.aus}"),
                          (st.method not in methods, f"method={st.method!r} is not one of {list(methods)}"),
@@ -690,9 +690,9 @@ class FeatureExplorer:
                  colour=widgets.Dropdown(options=colourings(table), value=st.colour, description="colour by", **D),
                  highlight_flipped=widgets.Checkbox(value=st.highlight_flipped, description="ring flipped labels",
                                                     disabled=table.clean_labels is None),
-                 selected=widgets.Dropdown(options=[("(none)", None)] + [(s, i) for i, s in enumerate(table.ids)],
-                                           value=st.selected, description="frame", style={"description_width": "44px"},
-                                           layout=widgets.Layout(width="100%")))
+                 selected=widgets.Dropdown(options=[("(none)", -1)] + [(s, i) for i, s in enumerate(table.ids)],
+                                           value=-1 if st.selected is None else st.selected, description="frame", style={"description_width": "44px"},
+                                           layout=widgets.Layout(width="200px")))
         self.controls = c
         for name, w in c.items(): w.observe(partial(self._on_change, name), names="value")
         self.image = widgets.Image(format="png", width=128, height=128)
@@ -713,20 +713,23 @@ class FeatureExplorer:
         return feature_figure(state, {m: self.coords(m, state.au, state.method) for m in self.embeddings}, self.table)
 
     def _on_change(self, name: str, change: dict):
-        self.state = replace(self.state, **{name: change["new"]})
+        v = change["new"]
+        if name == "selected" and v in (-1, None): v = None     # the dropdown's "(none)" is -1 (a None value shows blank)
+        self.state = replace(self.state, **{name: v})
         self.update()
 
     def set(self, **values) -> "FeatureExplorer":
-        "Set widget values by name (as a user would); the callbacks update the figure."
+        "Set widget values by name (as a user would); the callbacks update the figure. `selected=None`: no frame."
         for k, v in values.items():
             if k not in self.controls: raise ValueError(f"no control named {k!r}; controls: {list(self.controls)}")
-            self.controls[k].value = v
+            self.controls[k].value = -1 if (k == "selected" and v is None) else v
         return self
 
     def show_frame(self, i: int | None, preview: bool = False):
         """Show frame `i`'s thumbnail and caption: the selected frame, or with `preview` a hovered one (the caption
-        says which). The image's tooltip is the frame id."""
+        says which); `image.tooltip` holds the frame id."""
         self.shown = None if i is None else int(i)
+        self.image.layout.display = "none" if i is None else ""
         if i is None:
             self.image.value, self.image.tooltip = b"", None
             self.caption.value = "<i>no frame selected: choose one in the dropdown or click a point</i>"; return
@@ -752,7 +755,8 @@ class FeatureExplorer:
         fig = self.figure_for(self.state)
         self.figure = fig
         self.show_frame(self.state.selected)
-        if self.fig_widget is not None:
+        if self.fig_widget is not None:     # a FigureWidget does not follow its cell's width: give it one that fits
+            fig.update_layout(width=self.plot_width)
             with self.fig_widget.batch_update():
                 self.fig_widget.data = []
                 self.fig_widget.add_traces(list(fig.data))
@@ -770,12 +774,12 @@ class FeatureExplorer:
         if getattr(self, "_box", None) is None:
             c = self.controls
             plot = self.fig_widget if self.fig_widget is not None else self.out
-            plot = widgets.Box([plot], layout=widgets.Layout(flex="1 1 560px", min_width="0", max_width="100%"))
+            plot = widgets.Box([plot], layout=widgets.Layout(flex="0 1 auto", min_width="0", max_width="100%"))
             side = widgets.VBox([c["selected"], self.image, self.caption], layout=widgets.Layout(flex="0 0 210px", width="210px"))
-            wrap = dict(display="flex", flex_flow="row wrap", width="100%")
+            wrap = dict(display="flex", flex_flow="row wrap", max_width="100%")
             self._box = widgets.VBox([widgets.Box([c["au"], c["method"], c["colour"], c["highlight_flipped"]], layout=widgets.Layout(**wrap)),
                                       widgets.Box([plot, side], layout=widgets.Layout(align_items="flex-start", **wrap))],
-                                     layout=widgets.Layout(width="100%"))
+                                     layout=widgets.Layout(max_width="100%"))
         return self._box
 
     def _repr_mimebundle_(self, **kwargs): return self.widget._repr_mimebundle_(**kwargs)

@@ -1,0 +1,328 @@
+"""Both explorers in JupyterLab 4 in headless Chromium, as a user meets them at 1280x800.
+
+A temporary copy of nbs/, settings.ini and aunce/ is served by JupyterLab on a free localhost port (token off,
+`--allow-root` as root); Debian's chromium (`/usr/bin/chromium`) is driven by Playwright for Python
+(`executable_path`; `playwright install` is never needed). For each explorer notebook the test
+
+- opens it and saves it unexecuted: the file must not change (JupyterLab's metadata is committed);
+- runs all cells (no error), moves widgets (a slider and the exponent toggle; the frame and AU dropdowns),
+  checks that the figures changed, that the selected frame's thumbnail is the one shown (its PNG equals the
+  frame's thumbnail computed here from the image file) and that hover only previews;
+- checks that nothing of the explorer is cut off at 1280 px and that its rows leave no large blank gaps;
+- saves screenshots to runs/screenshots/ (or $AUNCE_SCREENSHOTS).
+
+After Run All and a save the notebooks hold outputs, and `tools/check_sync.py` (make test's sync check) still
+passes on that copy, while its CI mode (`--clean`) flags them until `tools/nb_metadata.py --clean` cleans them.
+Needs chromium and playwright (`make install` installs both); skipped without them.
+"""
+from __future__ import annotations
+import hashlib, json, os, shutil, socket, subprocess, sys, time, urllib.request
+from pathlib import Path
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+CHROMIUM = Path("/usr/bin/chromium")
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+        "--disable-sync", "--no-first-run"]
+W, H = 1280, 800
+SHOTS = Path(os.environ.get("AUNCE_SCREENSHOTS", ROOT / "runs" / "screenshots"))
+BIN = Path(sys.executable).parent
+
+pytestmark = [pytest.mark.skipif(not CHROMIUM.exists(), reason="no /usr/bin/chromium (apt-get install chromium)")]
+sync_api = pytest.importorskip("playwright.sync_api", reason="playwright for Python is not installed (pip install playwright)")
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0)); return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def lab(tmp_path_factory):
+    "A JupyterLab server on a temporary copy of the notebooks; yields (base url, copy root)."
+    work = tmp_path_factory.mktemp("lab")
+    shutil.copy2(ROOT / "settings.ini", work / "settings.ini")
+    shutil.copytree(ROOT / "nbs", work / "nbs", ignore=shutil.ignore_patterns(".ipynb_checkpoints", "runs", "_*"))
+    shutil.copytree(ROOT / "aunce", work / "aunce", ignore=shutil.ignore_patterns("__pycache__"))
+    (work / "nbs" / "runs").mkdir()
+    for d in ("config", "data", "runtime", "settings", "workspaces"): (work / ".jupyter" / d).mkdir(parents=True)
+    news = work / ".jupyter" / "settings" / "@jupyterlab" / "apputils-extension"      # no "Jupyter news?" pop-up
+    news.mkdir(parents=True); (news / "notification.jupyterlab-settings").write_text('{"fetchNews": "false"}')
+    port = _free_port()
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "PYTHONHASHSEED": "0", "OMP_NUM_THREADS": "1",
+           "JUPYTER_CONFIG_DIR": str(work / ".jupyter" / "config"), "JUPYTER_RUNTIME_DIR": str(work / ".jupyter" / "runtime"),
+           "JUPYTERLAB_SETTINGS_DIR": str(work / ".jupyter" / "settings"),
+           "JUPYTERLAB_WORKSPACES_DIR": str(work / ".jupyter" / "workspaces")}
+    cmd = [str(BIN / "jupyter"), "lab", "--no-browser", f"--port={port}", "--ip=127.0.0.1", f"--ServerApp.root_dir={work}",
+           "--IdentityProvider.token=", "--ServerApp.password=", "--LabApp.expose_app_in_browser=True",
+           "--ServerApp.disable_check_xsrf=True", "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate"]
+    if os.geteuid() == 0: cmd.append("--allow-root")
+    log = open(work / "lab.log", "w")
+    proc = subprocess.Popen(cmd, cwd=work, env=env, stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(120):
+            try:
+                urllib.request.urlopen(url + "/api/status", timeout=2); break
+            except Exception:
+                if proc.poll() is not None: pytest.fail(f"jupyter lab exited: {(work / 'lab.log').read_text()[-2000:]}")
+                time.sleep(0.5)
+        else: pytest.fail("jupyter lab did not start in 60 s")
+        yield url, work
+    finally:
+        proc.terminate()
+        try: proc.wait(20)
+        except subprocess.TimeoutExpired: proc.kill()
+        log.close()
+
+
+@pytest.fixture(scope="module")
+def page(lab):
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS, headless=True)
+        pg = browser.new_page(viewport={"width": W, "height": H})
+        yield pg
+        browser.close()
+
+
+def _wait(pg, js: str, timeout: float = 300, what: str = ""):
+    t0 = time.time()
+    while time.time() - t0 < timeout:
+        v = pg.evaluate(js)
+        if v: return v
+        time.sleep(0.25)
+    pytest.fail(f"timed out after {timeout} s waiting for {what or js}")
+
+
+def _open(pg, url, name):
+    "Open `name` alone: earlier kernels shut down, a fresh workspace (no other tab restored)."
+    for sess in json.loads(urllib.request.urlopen(url + "/api/sessions").read()):
+        urllib.request.urlopen(urllib.request.Request(f"{url}/api/sessions/{sess['id']}", method="DELETE"))
+    _open.n = getattr(_open, "n", 0) + 1
+    pg.goto(f"{url}/lab/workspaces/w{_open.n}/tree/nbs/{name}?reset")
+    _wait(pg, "() => !!document.querySelector('.jp-NotebookPanel .jp-Cell')", 120, "the notebook")
+    _wait(pg, "() => { const e = document.querySelector('.jp-NotebookPanel:not(.lm-mod-hidden) .jp-Notebook-ExecutionIndicator');"
+              " return e && e.getAttribute('data-status') === 'idle'; }", 120, "an idle kernel")
+    time.sleep(1.0)
+
+
+def _cmd(pg, command, args=None):
+    pg.evaluate("([c, a]) => window.jupyterapp.commands.execute(c, a || {})", [command, args])
+
+
+def _dirty(pg) -> bool:
+    return pg.evaluate("() => !!document.querySelector('.lm-TabBar-tab.jp-mod-current.jp-mod-dirty')")
+
+
+def _save(pg):
+    _cmd(pg, "docmanager:save")
+    _wait(pg, "() => !document.querySelector('.lm-TabBar-tab.jp-mod-current.jp-mod-dirty')", 60, "the save")
+    time.sleep(0.5)
+
+
+def _run_all(pg, timeout=600):
+    _cmd(pg, "notebook:run-all-cells")
+    time.sleep(1.0)
+    _wait(pg, """() => {
+        const nb = document.querySelector('.jp-NotebookPanel:not(.lm-mod-hidden) .jp-Notebook');
+        const ps = [...nb.querySelectorAll('.jp-CodeCell .jp-InputPrompt')].map(p => p.textContent.trim());
+        return ps.length && ps.every(t => /^\\[\\d+\\]:$/.test(t));
+    }""", timeout, "every cell to run")
+    errors = pg.evaluate("""() => [...document.querySelectorAll('.jp-NotebookPanel:not(.lm-mod-hidden) .jp-OutputArea-output')]
+        .filter(o => o.getAttribute('data-mime-type') === 'application/vnd.jupyter.stderr' ? /Traceback|Error:/.test(o.textContent)
+                     : /Traceback \\(most recent call last\\)/.test(o.textContent)).map(o => o.textContent.slice(0, 600))""")
+    assert not errors, errors
+
+
+def _explorer(pg, index: int = 0):
+    "The explorer's root widget: the first (or index-th) top-level widget box in an output of the open notebook."
+    return pg.locator(".jp-NotebookPanel:not(.lm-mod-hidden) .jp-OutputArea-output > .jupyter-widgets.widget-vbox").nth(index)
+
+
+def _plot_sig(loc) -> str:
+    "A fingerprint of what the plots inside `loc` draw (titles, axis ticks, marker and bar paths)."
+    return loc.evaluate("""el => [...el.querySelectorAll('.js-plotly-plot, .plot-container')].map(p =>
+        [...p.querySelectorAll('.gtitle, .annotation-text, .xtick text, .point, .bars path, .scatterlayer path')]
+          .map(e => e.textContent + (e.getAttribute('d') || '') + (e.getAttribute('transform') || '')).join('|')).join('#')""")
+
+
+def _changed(loc, sig: str, timeout: float = 120) -> bool:
+    "Wait until the plots inside `loc` draw something else than `sig` (the explorer recomputes, maybe a projection)."
+    t0 = time.time()
+    while time.time() - t0 < timeout:
+        if _plot_sig(loc) != sig: time.sleep(0.5); return True
+        time.sleep(0.25)
+    return False
+
+
+def _fits(pg, loc, what):
+    """Nothing of the explorer is cut off: every visible part lies within the notebook's visible width, no output
+    area scrolls sideways, and no vertical gap between the explorer's rows is larger than 60 px."""
+    r = loc.evaluate("""el => {
+        const nb = el.closest('.jp-WindowedPanel-outer') || el.closest('.jp-Notebook');
+        const right = Math.min(nb.getBoundingClientRect().right, window.innerWidth);
+        const out = [];
+        for (const e of [el, ...el.querySelectorAll('.widget-inline-hbox, .widget-box, .widget-toggle-buttons, .widget-dropdown,'
+                                                  + ' .widget-slider, .widget-image, .widget-html, .js-plotly-plot, .main-svg, img, select')]) {
+            const b = e.getBoundingClientRect();
+            if (b.width > 0 && b.right > right + 1) out.push(`${e.className.baseVal ?? e.className}: right ${b.right.toFixed(0)} > ${right.toFixed(0)}`);
+        }
+        const area = el.closest('.jp-OutputArea');
+        for (const e of [area, ...area.querySelectorAll('.jp-OutputArea-output, .widget-box, .widget-output')])
+            if (e.scrollWidth > e.clientWidth + 2 && getComputedStyle(e).overflowX !== 'visible')
+                out.push(`${e.className} scrolls sideways: ${e.scrollWidth} > ${e.clientWidth}`);
+        const kids = [...el.children].filter(k => k.getBoundingClientRect().height > 0);
+        for (let i = 1; i < kids.length; i++) {
+            const gap = kids[i].getBoundingClientRect().top - kids[i - 1].getBoundingClientRect().bottom;
+            if (gap > 60) out.push(`gap of ${gap.toFixed(0)} px between rows ${i - 1} and ${i}`);
+        }
+        return {problems: out, width: el.getBoundingClientRect().width, right: right};
+    }""")
+    assert r["width"] > 400, f"{what}: the explorer is only {r['width']} px wide"
+    assert not r["problems"], f"{what} at {W} px: {r['problems']}"
+
+
+def _shot(pg, loc, name):
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    loc.evaluate("el => el.scrollIntoView({block: 'start'})")
+    time.sleep(0.8)
+    pg.screenshot(path=str(SHOTS / name))
+
+
+def _img_sha(loc) -> str:
+    "SHA-256 of the PNG the explorer's thumbnail <img> shows (read back from its blob: URL in the page)."
+    return loc.evaluate("""async el => { const img = el.querySelector('img.widget-image, .widget-image');
+        const buf = await (await fetch(img.src)).arrayBuffer();
+        return [...new Uint8Array(await crypto.subtle.digest('SHA-256', buf))].map(b => b.toString(16).padStart(2, '0')).join(''); }""")
+
+
+def test_open_and_save_changes_nothing(lab, page):
+    "Opening and saving an unexecuted notebook in JupyterLab leaves the file as committed."
+    url, work = lab
+    for name in ("explore_gradients.ipynb", "explore_features.ipynb"):
+        before = (work / "nbs" / name).read_bytes()
+        _open(page, url, name)
+        assert not _dirty(page), f"{name}: JupyterLab marks it modified on opening"
+        _save(page)
+        after = (work / "nbs" / name).read_bytes()
+        assert after == before, f"{name}: opening and saving changed the file ({len(before)} -> {len(after)} bytes)"
+
+
+def test_gradient_explorer(lab, page):
+    url, work = lab
+    _open(page, url, "explore_gradients.ipynb")
+    _run_all(page)
+    gx = _explorer(page)
+    gx.wait_for(state="visible", timeout=60_000)
+    page.wait_for_function("() => document.querySelectorAll('.jp-NotebookPanel:not(.lm-mod-hidden) .js-plotly-plot .main-svg').length >= 3")
+    _shot(page, gx, "gradient_explorer_start.png")
+    _fits(page, gx, "gradient explorer")
+    sig0 = _plot_sig(gx)
+    title0 = gx.locator(".js-plotly-plot .gtitle").first.text_content()
+    assert "β = 1.2" in title0, title0                                  # the start state: β_min = 1.2, minority anchor
+    handle = gx.locator(".widget-slider .noUi-handle").first              # β_min
+    box = handle.bounding_box()
+    page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    page.mouse.down(); page.mouse.move(box["x"] + 60, box["y"] + box["height"] / 2, steps=8); page.mouse.up()
+    assert _changed(gx, sig0), "moving the β_min slider did not redraw the figures"
+    title1 = gx.locator(".js-plotly-plot .gtitle").first.text_content()
+    assert title1 != title0, "moving the β_min slider did not change the ratio figure's β"
+    sig1 = _plot_sig(gx)
+    gx.locator(".widget-toggle-button", has_text="hcl").click()            # the exponent toggle: hcl
+    assert _changed(gx, sig1), "the hcl toggle did not redraw the figures"
+    assert "hcl" in gx.locator(".js-plotly-plot .gtitle").first.text_content() and _plot_sig(gx) != sig1
+    assert gx.locator(".annotation-text", has_text="no equal-σ formula").count() == 1
+    assert not gx.locator(".widget-html b[style*=crimson]").count(), "the explorer reports an error for hcl"
+    _shot(page, gx, "gradient_explorer.png")
+    _fits(page, gx, "gradient explorer (hcl)")
+    _save(page)
+
+
+def test_feature_explorer(lab, page, monkeypatch):
+    url, work = lab
+    _open(page, url, "explore_features.ipynb")
+    _run_all(page)
+    fx = _explorer(page)
+    fx.wait_for(state="visible", timeout=60_000)
+    page.wait_for_function("() => document.querySelectorAll('.jp-NotebookPanel:not(.lm-mod-hidden) .jupyter-widgets .js-plotly-plot .main-svg').length >= 1")
+    page.wait_for_timeout(1000)
+    selects = fx.locator("select")
+    au, method, colour, frame = (selects.nth(i) for i in range(4))
+    # the documented start state after Run All: the first AU, t-SNE, coloured by AU, no frame selected
+    assert method.input_value() == "tsne" or method.evaluate("s => s.options[s.selectedIndex].text") == "tsne"
+    assert frame.evaluate("s => s.options[s.selectedIndex].text") == "(none)"
+    assert "tsne" in fx.locator(".annotation-text").first.text_content()
+    _shot(page, fx, "feature_explorer_start.png")
+    _fits(page, fx, "feature explorer")
+    assert fx.locator(".xtick text").count() > 0 and fx.locator(".ytick text").count() > 0, "no axis tick labels"
+    sig0 = _plot_sig(fx)
+    # choose a frame in the dropdown: the star and the picture move to it
+    label = frame.evaluate("s => s.options[5].text")
+    frame.select_option(label=label)
+    page.wait_for_function("([el, id]) => el.querySelector('.widget-html').textContent.includes(id)", arg=[fx.element_handle(), label])
+    assert _changed(fx, sig0), "selecting a frame did not move the star"
+    caption = fx.locator(".widget-html").first.text_content()
+    assert "selected" in caption and label in caption
+    # the shown picture is that frame's thumbnail, computed here from its image file
+    monkeypatch.chdir(work)                       # the notebook trained into <root>/runs/explore-features
+    from aunce.explore import FrameTable, checkpoint_frames, load_model
+    cm = load_model(work / "runs" / "explore-features" / "aunce")
+    frames, _ = checkpoint_frames(cm, split="test")
+    table = FrameTable.from_frames(frames)
+    want = hashlib.sha256(table.thumbnail(table.ids.index(label))).hexdigest()
+    assert _img_sha(fx) == want, "the thumbnail shown is not the selected frame's"
+    # hover previews another frame; leaving the point brings the selection back
+    pts = fx.locator(".scatterlayer .point")
+    for k in range(min(pts.count(), 40)):
+        b = pts.nth(k).bounding_box()
+        if not b: continue
+        page.mouse.move(b["x"] + b["width"] / 2, b["y"] + b["height"] / 2)
+        page.wait_for_timeout(700)
+        if "preview" in fx.locator(".widget-html").first.text_content(): break
+    hovered = "preview" in fx.locator(".widget-html").first.text_content()
+    assert hovered, "hovering points never showed a preview"
+    page.mouse.move(5, 5)
+    page.wait_for_timeout(1200)
+    caption = fx.locator(".widget-html").first.text_content()
+    assert "selected" in caption and label in caption and "preview" not in caption, caption
+    assert _img_sha(fx) == want, "after the pointer left the plot the selected frame's thumbnail is not shown"
+    # another AU: the figure redraws
+    sig1 = _plot_sig(fx)
+    au.select_option(index=1)
+    assert _changed(fx, sig1), "choosing another AU did not redraw the figure"
+    assert au.evaluate("s => s.options[s.selectedIndex].text") in fx.locator(".annotation-text").first.text_content()
+    sig2 = _plot_sig(fx)
+    au.select_option(index=0)
+    assert _changed(fx, sig2)
+    frame.select_option(label=label)
+    page.wait_for_timeout(1500)
+    _shot(page, fx, "feature_explorer.png")
+    _fits(page, fx, "feature explorer (frame selected)")
+    _save(page)
+    print(f"hover preview seen: {hovered}")
+
+
+def test_run_all_and_save_then_sync_check(lab, page):
+    "The executed, saved notebooks (outputs and all) pass make test's sync check; its CI mode wants them cleaned."
+    url, work = lab
+    for name in ("explore_gradients.ipynb", "explore_features.ipynb"):
+        nb = json.loads((work / "nbs" / name).read_text())
+        assert sum(len(c.get("outputs", [])) for c in nb["cells"]) > 5, f"{name} was not saved executed"
+        committed = json.loads((ROOT / "nbs" / name).read_text())["metadata"]
+        assert {k: nb["metadata"].get(k) for k in ("kernelspec", "language_info")} == \
+               {k: committed.get(k) for k in ("kernelspec", "language_info")}, "JupyterLab changed the metadata"
+    sync = [sys.executable, str(ROOT / "tools" / "check_sync.py"), "--root", str(work)]
+    r = subprocess.run(sync, capture_output=True, text=True)
+    assert r.returncode == 0, r.stdout + r.stderr
+    r = subprocess.run(sync + ["--clean"], capture_output=True, text=True)
+    assert r.returncode == 1 and "explore_gradients.ipynb" in r.stdout, r.stdout
+    nbs = [str(work / "nbs" / n) for n in ("explore_gradients.ipynb", "explore_features.ipynb")]
+    subprocess.run([sys.executable, str(ROOT / "tools" / "nb_metadata.py"), "--clean", *nbs], check=True, cwd=work,
+                   capture_output=True)
+    for n in nbs:          # what a commit would hold: no plotly figures, widget views or widget state, small text kept
+        nb = json.loads(Path(n).read_text())
+        assert "widgets" not in nb["metadata"] and not any(
+            "application/vnd.plotly.v1+json" in o.get("data", {}) or len(json.dumps(o)) > 100_000
+            for c in nb["cells"] for o in c.get("outputs", [])), n
+    r = subprocess.run(sync + ["--clean"], capture_output=True, text=True)
+    assert "explore_gradients.ipynb" not in r.stdout and "explore_features.ipynb" not in r.stdout, r.stdout
