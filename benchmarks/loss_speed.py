@@ -3,6 +3,7 @@ and a plain per-AU SupCon-style einsum loss, on the CPU, measured in one run.
 
     python benchmarks/loss_speed.py                      # B in {32, 64, 128}, K = 12, d = 512; loops at B = 32, 64
     python benchmarks/loss_speed.py --sizes 32 --naive-sizes 32 --reps 3
+    python benchmarks/loss_speed.py --threads 2                # more threads (default 1)
 
 Time: median over `--reps` repetitions (after one warm-up) of one forward + backward from fresh leaf
 embeddings, the fast and einsum losses interleaved so that other load on the machine hits both alike; the loops run once per size (they take seconds). Peak memory: the largest number of bytes
@@ -11,6 +12,11 @@ started, read from the profiler's memory events (`torch.profiler`, `profile_memo
 are not counted; for the loops (millions of tiny ops: the profiler's own log would take gigabytes) the rise
 of the process's resident memory (RSS) instead, sampled every 2 ms. All three losses normalise the embeddings inside and get the same inputs.
 Targets: `aunce_loss` within 3x of the einsum loss at every B, and at least 50x faster than the loops at B = 64.
+
+Threads: 1 by default (`--threads N` for more). On a machine whose cores are busy with other work, more threads
+than free cores make every op wait for the slowest thread: on 2 busy cores, 2 threads measured the fast loss 7x
+slower than 1 thread (221 ms vs 29 ms at B = 32) and reported the targets "NOT met" although they are met.
+The setting is printed with the results.
 """
 from __future__ import annotations
 import argparse, os, statistics, sys, threading, time
@@ -105,10 +111,13 @@ def main(argv=None) -> int:
     ap.add_argument("--K", type=int, default=12)
     ap.add_argument("--d", type=int, default=512)
     ap.add_argument("--reps", type=int, default=7)
-    ap.add_argument("--threads", type=int, default=len(os.sched_getaffinity(0)))
+    ap.add_argument("--threads", type=int, default=1,
+                    help=f"torch intra-op threads (default 1; this machine offers {len(os.sched_getaffinity(0))} cores)")
     ap.add_argument("--no-memory", action="store_true", help="skip the peak-memory measurement")
     args = ap.parse_args(argv)
+    if args.threads < 1: ap.error(f"--threads must be >= 1, got {args.threads}")
     torch.set_num_threads(args.threads)
+    print(f"threads: {torch.get_num_threads()} (--threads; default 1), cores available: {len(os.sched_getaffinity(0))}")
     print(f"aunce_loss vs loops vs plain einsum SupCon: CPU, {torch.get_num_threads()} threads, torch {torch.__version__}, "
           f"K={args.K}, d={args.d}, forward+backward, median of {args.reps} (loops: 1 run)")
     head = (f"{'B':>4} {'fast ms':>9} {'einsum ms':>10} {'loops ms':>10} {'fast/einsum':>12} {'loops/fast':>11} "
