@@ -233,7 +233,12 @@ def aunce_loss_naive(z1: torch.Tensor, z2: torch.Tensor, labels: torch.Tensor, *
                 power = beta if neg_power == "beta" else beta + 1
                 neg = sum(sim(x, f(b, k)) ** power for b in negatives)
             terms[a][k] = -torch.log(pos / (pos + neg))  # Eq. 4
-    zero = Z.sum() * 0  # keeps the graph when nothing is valid
+    return _naive_reduce(terms, Z.sum() * 0, w, reduction)
+
+def _naive_reduce(terms: list[list], zero: torch.Tensor, w: list[float], reduction: str):
+    """The loops' reduction (SPEC §2): `terms[a][k]` a scalar tensor or None (masked); mean of each AU's terms, weighted,
+    over the AUs with a term. `zero` (0 with a graph) stands in for masked terms. -> () or `AUNCETerms`."""
+    n, K = len(terms), len(terms[0])
     T = torch.stack([torch.stack([t if t is not None else zero for t in row]) for row in terms])
     valid = torch.tensor([[t is not None for t in row] for row in terms], dtype=torch.bool).reshape(n, K)
     if reduction == "none": return AUNCETerms(T, valid)
@@ -321,15 +326,7 @@ def supcon_loss_naive(z1: torch.Tensor, z2: torch.Tensor, labels: torch.Tensor, 
             if not [b for b in others if Y[b][k] != Y[a][k]]: continue  # no negative: masked
             den = sum(sim(f(a, k), f(b, k)) for b in others)
             terms[a][k] = sum(-torch.log(sim(f(a, k), f(p, k)) / den) for p in positives) / len(positives)
-    zero = Z.sum() * 0
-    T = torch.stack([torch.stack([t if t is not None else zero for t in row]) for row in terms])
-    valid = torch.tensor([[t is not None for t in row] for row in terms], dtype=torch.bool).reshape(n, K)
-    if reduction == "none": return AUNCETerms(T, valid)
-    total, n_valid = zero, 0
-    for k in range(K):
-        vals = [terms[a][k] for a in range(n) if terms[a][k] is not None]
-        if vals: total = total + w[k] * sum(vals) / len(vals); n_valid += 1
-    return total / max(n_valid, 1)
+    return _naive_reduce(terms, Z.sum() * 0, w, reduction)
 
 # %% ../nbs/08_loss.ipynb #d5aca02b
 def wce_loss(logits: torch.Tensor, labels: torch.Tensor, au_weights: torch.Tensor | Sequence[float] | None = None) -> torch.Tensor:
