@@ -352,18 +352,33 @@ def fit(model: nn.Module, step_fn: Callable[[nn.Module, dict], torch.Tensor],
         au_names: Sequence[str] | None = None, eval_fn: Callable[[nn.Module, int], dict] | None = None,
         resume: bool = False, config: dict | None = None, keep_checkpoints: str = "last",
         callbacks: Sequence[Callable[[int, int, float], None]] = (), progress: bool = True,
-        log_every: int = 0, echo: bool = False, select_best: bool = True) -> FitResult:
+        log_every: int = 0, echo: bool = False, select_best: bool = True,
+        on_epoch: Callable[[int], None] | None = None) -> FitResult:
     """Train `model` for `epochs` epochs; per-epoch metrics, per-batch positive counts, checkpoints, exact resume.
 
     `step_fn(model, batch)` returns the scalar loss of a batch dict holding `labels` (B, K) and its images.
     `eval_fn(model, epoch)` returns the epoch's validation monitors; with `select_best` the epoch of the highest
     `val_score` is kept in `best.safetensors`. Collapse and at-chance warnings (`learning_warnings`) are raised
-    as `UserWarning`s and logged."""
+    as `UserWarning`s and logged. `on_epoch(epoch)` runs after the epoch's generators are seeded.
+
+    Under DDP (`model` a `DistributedDataParallel`, see `aunce.distributed`): `step_fn` returns the global batch's
+    loss (value) with DDP-scaled gradients, the per-batch positive counts are summed over the ranks, the
+    monitors, metrics, logs and checkpoints are rank 0's (the other ranks wait at a barrier), every rank resumes
+    from the same checkpoint, and every epoch's generators get a seed derived from `(seed, epoch, rank)` for the
+    augmentations (the batches themselves come from the loader's generator, seeded alike on every rank)."""
+    from aunce.distributed import dist_info, barrier
+    info = dist_info()
+    raw = model.module if isinstance(model, nn.parallel.DistributedDataParallel) else model
+    main = info.is_main
+    def log(msg: str) -> None:
+        if main: run.log(info.prefix + msg, echo)
+        elif echo: print(f"{time.strftime('%H:%M:%S')} {info.prefix}{msg}", flush=True)
     device = torch.device(device)
     if keep_checkpoints not in ("last", "all"): raise ValueError(f"keep_checkpoints={keep_checkpoints!r}: 'last' or 'all'")
     scaler = torch.amp.GradScaler(device.type, enabled=(precision == "fp16"))
     history, start, best_epoch, best_score, resumed_from = [], 0, None, None, None
-    if not resume: run.clear()
+    if not resume and main: run.clear()
+    barrier(info)
     if resume and run.checkpoint.exists():
         ck = load_checkpoint(run.checkpoint, map_location="cpu")
         if config is not None and ck.get("config"):
@@ -372,28 +387,29 @@ def fit(model: nn.Module, step_fn: Callable[[nn.Module, dict], torch.Tensor],
             if diff:
                 raise ValueError(f"cannot resume {run.checkpoint}: the config differs in {diff} "
                                  f"(was {[ck['config'].get(k) for k in diff]}, now {[config.get(k) for k in diff]})")
-        model.load_state_dict(ck["model"]); optimizer.load_state_dict(ck["optimizer"])
+        raw.load_state_dict(ck["model"]); optimizer.load_state_dict(ck["optimizer"])
         if scheduler is not None and ck.get("scheduler") is not None: scheduler.load_state_dict(ck["scheduler"])
         if ck.get("scaler"): scaler.load_state_dict(ck["scaler"])
         set_rng_state(ck["rng"])
         history, start = list(ck["history"]), int(ck["epoch"]) + 1
         best_epoch, best_score = ck.get("best_epoch"), ck.get("best_score")
         resumed_from = int(ck["epoch"])
-        run.truncate_batches(resumed_from)
-        run.log(f"resumed from the checkpoint of epoch {resumed_from}", echo)
+        if main: run.truncate_batches(resumed_from)
+        log(f"resumed from the checkpoint of epoch {resumed_from}")
     elif resume:
-        run.log("resume=True but no checkpoint yet: starting from epoch 0", echo)
-    if config is not None: run.write_config(config)
+        log("resume=True but no checkpoint yet: starting from epoch 0")
+    if config is not None and main: run.write_config(config)
     for epoch in range(start, epochs):
         es = derive_seed(seed, epoch)
-        seed_everything(es)
+        seed_everything(derive_seed(seed, epoch, info.rank) if info.enabled else es)
         gen = torch.Generator().manual_seed(es)
+        if on_epoch is not None: on_epoch(epoch)
         loader = make_loader(gen)
         model.train()
         rows, losses, n_img, t0 = [], [], 0, time.perf_counter()
         pos_min = None
         total = len(loader) if hasattr(loader, "__len__") else None
-        bar = tqdm(loader, total=total, desc=f"epoch {epoch + 1}/{epochs}", disable=not progress, leave=False,
+        bar = tqdm(loader, total=total, desc=f"epoch {epoch + 1}/{epochs}", disable=not (progress and main), leave=False,
                    mininterval=1.0, file=sys.stderr)
         for step, batch in enumerate(bar):
             labels = batch["labels"]
@@ -411,9 +427,10 @@ def fit(model: nn.Module, step_fn: Callable[[nn.Module, dict], torch.Tensor],
             scaler.step(optimizer); scaler.update()
             lr = optimizer.param_groups[0]["lr"]
             if scheduler is not None: scheduler.step()
-            lv, b = float(loss.detach()), int(labels.shape[0])
+            lv, b = float(loss.detach()), int(labels.shape[0]) * info.world_size
             losses.append(lv); n_img += b
             pos = batch_positive_counts(labels)
+            if info.enabled: torch.distributed.all_reduce(pos)   # the global batch's counts
             pos_min = pos.clone() if pos_min is None else torch.minimum(pos_min, pos)
             names = list(au_names) if au_names is not None else [f"AU{k}" for k in range(len(pos))]
             row = {"epoch": epoch, "step": step, "loss": lv, "images": b, "lr": lr}
@@ -422,9 +439,9 @@ def fit(model: nn.Module, step_fn: Callable[[nn.Module, dict], torch.Tensor],
             rows.append(row)
             ips = n_img / max(time.perf_counter() - t0, 1e-9)
             bar.set_postfix(loss=f"{np.mean(losses[-20:]):.4f}", img_s=f"{ips:.1f}", refresh=False)
-            if log_every and step % log_every == 0:
-                run.log(f"epoch {epoch} step {step} loss {lv:.4f} pos " +
-                        " ".join(f"{n}:{c}" for n, c in zip(names, pos.tolist())), echo)
+            if log_every and step % log_every == 0 and main:
+                log(f"epoch {epoch} step {step} loss {lv:.4f} pos " +
+                    " ".join(f"{n}:{c}" for n, c in zip(names, pos.tolist())))
             for cb in callbacks: cb(epoch, step, lv)
         bar.close()
         if not losses: raise ValueError(f"epoch {epoch} had no batches (is the training split smaller than a batch?)")
@@ -434,28 +451,30 @@ def fit(model: nn.Module, step_fn: Callable[[nn.Module, dict], torch.Tensor],
         if grad_clip: rec["grad_norm"] = float(np.mean([r["grad_norm"] for r in rows]))
         zero = [n for n, c in zip(names, pos_min.tolist()) if c == 0]
         rec.update({f"pos_min_{n}": int(c) for n, c in zip(names, pos_min.tolist())})
-        if eval_fn is not None:
-            ev = eval_fn(model, epoch); model.train()
+        if eval_fn is not None and main:
+            ev = eval_fn(raw, epoch); model.train()
             rec.update(ev)
             for msg in learning_warnings(rec, epoch):
-                warnings.warn(msg, stacklevel=2); run.log("WARNING " + msg, echo)
+                warnings.warn(msg, stacklevel=2); log("WARNING " + msg)
             if select_best and "val_score" in ev and np.isfinite(ev["val_score"]) and (best_score is None or ev["val_score"] > best_score):
                 best_epoch, best_score = epoch, float(ev["val_score"])
-                save_weights(model, run / "best.safetensors")
+                save_weights(raw, run / "best.safetensors")
         history.append(rec)
+        if not main:   # rank 0 writes metrics and the checkpoint; the others wait for it
+            barrier(info); continue
         run.append_batches(rows)
         run.write_metrics(history)
         pos_all = np.array([[r[f"pos_{n}"] for n in names] for r in rows])
-        run.log(f"epoch {epoch} positives per batch (min/mean): " +
+        run.log(info.prefix + f"epoch {epoch} positives per batch (min/mean): " +
                 " ".join(f"{n} {lo}/{mu:.1f}" for n, lo, mu in zip(names, pos_all.min(0), pos_all.mean(0))))
-        run.log(f"epoch {epoch}: loss {rec['loss']:.4f}, {rec['images_per_s']:.1f} img/s" +
-                (f", batches without positives of {', '.join(zero)}" if zero else "") +
-                ("".join(f", {k} {v:.4f}" for k, v in rec.items() if k.startswith("val_") or k in _MONITORS)), echo)
+        log(f"epoch {epoch}: loss {rec['loss']:.4f}, {rec['images_per_s']:.1f} img/s" +
+            (f", batches without positives of {', '.join(zero)}" if zero else "") +
+            ("".join(f", {k} {v:.4f}" for k, v in rec.items() if k.startswith("val_") or k in _MONITORS)))
         if progress and not echo:
             tqdm.write(f"epoch {epoch + 1}/{epochs}: loss {rec['loss']:.4f}, {rec['images_per_s']:.0f} img/s" +
                        "".join(f", {k} {rec[k]:.3f}" for k in ("val_auc", "mean_cos", "emb_std", "cos_gap") if k in rec),
                        file=sys.stderr)
-        ck = {"epoch": epoch, "model": model.state_dict(), "optimizer": optimizer.state_dict(),
+        ck = {"epoch": epoch, "model": raw.state_dict(), "optimizer": optimizer.state_dict(),
               "scheduler": scheduler.state_dict() if scheduler is not None else None,
               "scaler": scaler.state_dict() if scaler.is_enabled() else None,
               "rng": get_rng_state(), "loader_generator": gen.get_state(),
@@ -463,7 +482,9 @@ def fit(model: nn.Module, step_fn: Callable[[nn.Module, dict], torch.Tensor],
               "config": config or {}}
         save_checkpoint(ck, run.checkpoint)
         if keep_checkpoints == "all": save_checkpoint(ck, run / "checkpoints" / f"epoch_{epoch:03d}.pt")
-    save_weights(model, run / "model.safetensors")
+        barrier(info)
+    if main: save_weights(raw, run / "model.safetensors")
+    barrier(info)
     return FitResult(pd.DataFrame(history), run, best_epoch, best_score, resumed_from)
 
 # %% ../nbs/10_train.ipynb #8ab74c44
@@ -549,6 +570,8 @@ class TrainConfig:
     keep_checkpoints: str = "last"
     progress: bool = True
     log_every: int = 0
+    # several processes (torchrun; see aunce.distributed): batch_size is then the global batch of all ranks
+    sync_bn: bool = False              # BatchNorm statistics over the global batch (SyncBatchNorm; needs CUDA)
 
     def __post_init__(self):
         if self.preset not in PRESETS: raise ValueError(f"TrainConfig: preset={self.preset!r} is not one of {sorted(PRESETS)}")
@@ -766,7 +789,11 @@ def _val_monitor(cfg: TrainConfig, train_frames, val_frames, device):
 def train(cfg: TrainConfig, train_frames=None, val_frames=None, *, resume: bool = False,
           callbacks: Sequence[Callable[[int, int, float], None]] = (), echo: bool = False) -> TrainResult:
     """Train the AUNCE encoder (or the SupCon encoder, or the WCE baseline) of `cfg`; see the section text for what
-    is written where. `train_frames`/`val_frames`: `AUFrames` to use (default: `prepare_data` + `split_train_val`)."""
+    is written where. `train_frames`/`val_frames`: `AUFrames` to use (default: `prepare_data` + `split_train_val`).
+    Under `torchrun` (WORLD_SIZE > 1) every rank runs this with the same arguments: DDP with the negatives of every
+    rank (`aunce.distributed`); rank 0 writes the run folder."""
+    from aunce.distributed import (init_distributed, local_batch_size, broadcast_object, ShardedBatchSampler,
+                                   ddp_contrastive_loss, ddp_wce_loss)
     from aunce.data import AUDataset
     from aunce.transforms import TwoViews
     from aunce.loss import AUNCELoss, wce_loss, supcon_loss
@@ -778,23 +805,44 @@ def train(cfg: TrainConfig, train_frames=None, val_frames=None, *, resume: bool 
         if shared: raise ValueError(f"validation subjects {sorted(shared)[:5]} are also training subjects")
     if cfg.select_epoch == "val_auc" and val_frames is None and cfg.monitor_frames:
         raise ValueError("select_epoch='val_auc' needs validation subjects (val_fraction > 0); or pass select_epoch='last'")
+    info = init_distributed()
     device = resolve_device(cfg.device)
+    if info.enabled:
+        local_batch_size(cfg.batch_size, info.world_size)
+        if device.type == "cuda": device = torch.device("cuda", info.local_rank)
+    if cfg.sync_bn and device.type != "cuda":
+        raise ValueError(f"sync_bn=True needs CUDA devices (torch's SyncBatchNorm), got device {device}")
     if cfg.threads: torch.set_num_threads(cfg.threads)
     aus = list(train_frames.aus)
-    run = RunDir(cfg.out_dir or None, name=f"train-{cfg.method}")
-    if not resume: run.clear(everything=True)
+    run = RunDir(broadcast_object(cfg.out_dir or str(default_run_dir(f"train-{cfg.method}")), info),
+                 name=f"train-{cfg.method}")
+    if not resume and info.is_main: run.clear(everything=True)
     stats = split_statistics(train_frames.labels, aus, cfg.minority)
-    write_json({"aus": aus, "train_frames": len(train_frames), "val_frames": len(val_frames) if val_frames is not None else 0,
+    if info.is_main: write_json({"aus": aus, "train_frames": len(train_frames), "val_frames": len(val_frames) if val_frames is not None else 0,
                 "train_subjects": sorted(set(train_frames.subjects)),
                 "val_subjects": sorted(set(val_frames.subjects)) if val_frames is not None else [],
                 **{k: v.tolist() for k, v in stats.items()}}, run / "split.json")
     w = stats["au_weights"].to(device) if cfg.use_au_weights else None
     model = build_model(cfg, len(aus)).to(device)
+    net = model
+    if info.enabled:   # the same initial weights on every rank (build_model seeds); DDP broadcasts rank 0's anyway
+        if cfg.sync_bn: net = nn.SyncBatchNorm.convert_sync_batchnorm(model)
+        net = nn.parallel.DistributedDataParallel(net, device_ids=[device.index] if device.type == "cuda" else None,
+                                                  find_unused_parameters=True)
+    # positive-type draws under DDP: one generator, reseeded per epoch alike on every rank, for the global batch
+    loss_gen = torch.Generator().manual_seed(derive_seed(cfg.seed, 4099)) if info.enabled else None
+    reseed = (lambda epoch: loss_gen.manual_seed(derive_seed(cfg.seed, epoch, 4099))) if info.enabled else None
     if cfg.method in ("aunce", "supcon"):
         tf = TwoViews(make_transform(cfg.views, cfg.image_size))
         if cfg.method == "aunce":
             loss_fn = AUNCELoss(tau=cfg.tau, beta_min=cfg.beta_min, beta_maj=cfg.beta_maj, minority=stats["minority"].to(device),
-                                p=cfg.p, au_weights=w, draw=cfg.draw, neg_power=cfg.neg_power)
+                                p=cfg.p, au_weights=w, draw=cfg.draw, neg_power=cfg.neg_power, generator=loss_gen)
+            if info.enabled:
+                loss_fn.reduction = "none"
+                loss_fn = (lambda f: lambda z1, z2, y: ddp_contrastive_loss(f, z1, z2, y, w, info))(loss_fn)
+        elif info.enabled:
+            loss_fn = lambda z1, z2, y: ddp_contrastive_loss(
+                lambda a, b, c: supcon_loss(a, b, c, tau=cfg.tau, reduction="none"), z1, z2, y, w, info)
         else:
             loss_fn = lambda z1, z2, y: supcon_loss(z1, z2, y, tau=cfg.tau, au_weights=w)
         def step_fn(m, batch):
@@ -803,26 +851,39 @@ def train(cfg: TrainConfig, train_frames=None, val_frames=None, *, resume: bool 
             return loss_fn(z[: len(x1)], z[len(x1):], batch["labels"].to(device))
     else:
         tf = make_transform(cfg.augment, cfg.image_size)
+        wce = (lambda x, y, au_weights: ddp_wce_loss(x, y, au_weights, info)) if info.enabled else wce_loss
         def step_fn(m, batch):
-            return wce_loss(m(batch["image"].to(device, non_blocking=True)).float(), batch["labels"].to(device), au_weights=w)
+            return wce(m(batch["image"].to(device, non_blocking=True)).float(), batch["labels"].to(device), au_weights=w)
     ds = AUDataset(train_frames, transform=tf, size=aligned_size(cfg))
     sw = rare_au_weights(train_frames.labels, stats["rates"], cfg.oversample_power) if cfg.oversample else None
     make_loader = lambda g: make_train_loader(ds, cfg.batch_size, g, sample_weights=sw, num_workers=cfg.num_workers,
                                               pin_memory=device.type == "cuda")
+    if info.enabled:   # each rank its slice of the global batches that one process would draw with `g`
+        def make_loader(g):
+            base = (RandomSampler(ds, generator=g) if sw is None else
+                    WeightedRandomSampler(sw, num_samples=len(ds), replacement=True, generator=g))
+            wg = torch.Generator().manual_seed(derive_seed(int(g.initial_seed()), info.rank))   # workers' seeds per rank
+            return DataLoader(ds, batch_sampler=ShardedBatchSampler(base, cfg.batch_size, info.rank, info.world_size),
+                              num_workers=cfg.num_workers, pin_memory=device.type == "cuda",
+                              generator=wg if cfg.num_workers else None)
     steps = len(ds) // cfg.batch_size
     if steps == 0: raise ValueError(f"the training split has {len(ds)} frames, fewer than batch_size={cfg.batch_size}")
     opt = make_optimizer(model.parameters(), cfg.lr, cfg.weight_decay, cfg.betas)
     sch = make_scheduler(opt, cfg.schedule, steps_per_epoch=steps, epochs=cfg.epochs, warmup_epochs=cfg.warmup_epochs,
                          min_lr_ratio=cfg.min_lr_ratio)
-    eval_fn = _val_monitor(cfg, train_frames, val_frames, device) if (val_frames is not None and cfg.monitor_frames) else None
-    run.log(f"{cfg.method} ({cfg.preset} preset) on {cfg.dataset} fold {cfg.fold}: {len(train_frames)} training frames, "
-            f"{steps} batches of {cfg.batch_size} per epoch, device {device}", echo)
-    res = fit(model, step_fn, make_loader, epochs=cfg.epochs, run=run, optimizer=opt, scheduler=sch, seed=cfg.seed,
+    eval_fn = (_val_monitor(cfg, train_frames, val_frames, device)
+               if (val_frames is not None and cfg.monitor_frames and info.is_main) else None)
+    msg = (f"{cfg.method} ({cfg.preset} preset) on {cfg.dataset} fold {cfg.fold}: {len(train_frames)} training frames, "
+           f"{steps} batches of {cfg.batch_size} per epoch, device {device}" +
+           (f", {info.world_size} ranks of {cfg.batch_size // info.world_size}" if info.enabled else ""))
+    if info.is_main: run.log(info.prefix + msg, echo)
+    elif echo: print(f"{time.strftime('%H:%M:%S')} {info.prefix}{msg}", flush=True)
+    res = fit(net, step_fn, make_loader, epochs=cfg.epochs, run=run, optimizer=opt, scheduler=sch, seed=cfg.seed,
               device=device, precision=cfg.precision, grad_clip=cfg.grad_clip or None, au_names=[f"AU{a}" for a in aus],
               eval_fn=eval_fn, resume=resume, config=cfg.to_dict(), keep_checkpoints=cfg.keep_checkpoints,
               callbacks=callbacks, progress=cfg.progress, log_every=cfg.log_every, echo=echo,
-              select_best=cfg.select_epoch == "val_auc")
+              select_best=cfg.select_epoch == "val_auc", on_epoch=reseed)
     if res.best_epoch is not None:
         load_weights(model, run / "best.safetensors")
-        run.log(f"kept the weights of epoch {res.best_epoch} (best validation AUC {res.best_score:.2f})", echo)
+        if info.is_main: run.log(info.prefix + f"kept the weights of epoch {res.best_epoch} (best validation AUC {res.best_score:.2f})", echo)
     return TrainResult(model, cfg, res.history, run, aus, stats, train_frames, val_frames, res.best_epoch, res.resumed_from)
