@@ -5,7 +5,7 @@ import re, sys
 
 PREFIX = re.compile(r"^\S+ \S+ - papermill - \w+ - ")
 DROP = re.compile(r"^(Executing Cell \d+-+|Ending Cell \d+-+|Executing notebook with kernel|Input Notebook:|Output Notebook:|"
-                  r"Working directory:|Black is not installed|\s*$)")
+                  r"Working directory:|Black is not installed|\[IPKernelApp\] WARNING \| Kernel is running over TCP|\s*$)")
 
 def main() -> None:
     for line in sys.stdin:
