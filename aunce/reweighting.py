@@ -75,7 +75,8 @@ def beta_per_anchor(labels: torch.Tensor, minority=None, beta_min: float = 1.2, 
 NEG_POWERS: tuple[str, ...] = ("beta", "paper_eq4", "hcl")
 
 def _power(beta, neg_power: str):
-    if neg_power in ("beta", "hcl"): return beta
+    "The per-negative exponent of the two elementwise forms."
+    if neg_power == "beta": return beta
     if neg_power == "paper_eq4": return beta + 1
     raise ValueError(f"neg_power={neg_power!r} is not one of {NEG_POWERS}")
 
@@ -93,7 +94,8 @@ def negative_log_term(s: torch.Tensor, beta: torch.Tensor | float, mask: torch.T
     dimension of `s`, restricted to `mask`), in log-sum-exp arithmetic:
     "beta": `logsumexp(beta s)`; "paper_eq4": `logsumexp((beta + 1) s)`;
     "hcl": `log N + logsumexp((beta + 1) s) - logsumexp(beta s)` (HCL's normalised weights, shift-invariant).
-    An anchor without negatives gets -inf. Shape: s (..., N), beta broadcastable to s, mask (..., N) bool -> (...)."""
+    An anchor without negatives gets -inf (and no usable gradient: give such rows dummy negatives and mask their
+    terms, as `aunce_loss` does). Shape: s (..., N), beta broadcastable to s, mask (..., N) bool -> (...)."""
     if neg_power not in NEG_POWERS: raise ValueError(f"neg_power={neg_power!r} is not one of {NEG_POWERS}")
     beta = torch.as_tensor(beta, dtype=s.dtype, device=s.device)
     ninf = torch.tensor(float("-inf"), dtype=s.dtype, device=s.device)
