@@ -54,6 +54,16 @@ def parse_value(field: dataclasses.Field, text: str):
     return text
 
 
+def run_row(ex, seconds: float) -> dict:
+    "A run's CSV columns: every summary metric, the kept epoch, best validation AUC, the last monitors, `seconds`, per-AU clean tuned F1."
+    s, h = ex.eval.summary(), ex.train.history
+    mon = {k: float(h[k].iloc[-1]) for k in ("mean_cos", "emb_std", "cos_gap") if k in h}
+    return {**s, "train_best_epoch": ex.train.best_epoch,
+            "val_auc_best": float(h["val_auc"].max()) if "val_auc" in h else float("nan"),
+            **{f"last_{k}": v for k, v in mon.items()}, "seconds": seconds,
+            **{f"{au} f1_clean_tuned": v for au, v in ex.eval.table["f1_clean_tuned"].items() if au != "mean"}}
+
+
 def method_config(name: str, base: dict) -> TrainConfig:
     "The TrainConfig of a method name (`WCE`, `SupCon`, `AUNCE`, `A`-`E`, each optionally `@preset`)."
     m, _, preset = name.partition("@")
@@ -125,13 +135,8 @@ def main(argv=None):
                 t = time.perf_counter()
                 ex = run_experiment(cfg, data=data, probe_epochs=a.probe_epochs, tag=m)
                 s = ex.eval.summary()
-                h = ex.train.history
-                mon = {k: float(h[k].iloc[-1]) for k in ("mean_cos", "emb_std", "cos_gap") if k in h}
-                rows.append({"method": m, "preset": cfg.preset, "fold": fold, "seed": seed, **s,
-                             "train_best_epoch": ex.train.best_epoch,
-                             "val_auc_best": float(h["val_auc"].max()) if "val_auc" in h else float("nan"),
-                             **{f"last_{k}": v for k, v in mon.items()}, "seconds": time.perf_counter() - t,
-                             **{f"{au} f1_clean_tuned": v for au, v in ex.eval.table["f1_clean_tuned"].items() if au != "mean"}})
+                rows.append({"method": m, "preset": cfg.preset, "fold": fold, "seed": seed,
+                             **run_row(ex, time.perf_counter() - t)})
                 print(f"[{time.perf_counter() - t0:6.0f}s] fold {fold} seed {seed} {m:>14}: "
                       + ", ".join(f"{k} {s[k]:.1f}" for k in METRICS[:5] if k in s)
                       + f", epoch {ex.train.best_epoch} {verdict(s.get('auc_clean', float('nan')))}", flush=True)
