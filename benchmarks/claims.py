@@ -438,7 +438,7 @@ def verdict_table(df: pd.DataFrame, a=None) -> pd.DataFrame:
                      runs="item 2: clean tuned F1, all folds x seeds"))
     # 3: PS and label noise
     noises = sorted(df.loc[df["item"] == 3, "x"].dropna().unique())
-    if noises:
+    if len(noises) >= 2:
         hi = noises[-1]
         d = stat(df, item=3, x=hi, label="AUNCE no PS (D)")
         ps = {lab: stat(df, item=3, x=hi, label=lab) for lab in PS_LABEL.values()}
@@ -476,7 +476,7 @@ def verdict_table(df: pd.DataFrame, a=None) -> pd.DataFrame:
             ss = {x: stat(df, item=4, group=g, x=x) for x in xs}
             ss = {x: s for x, s in ss.items() if s}
             name = f"{form} {sweep}"
-            if not ss or not any(abs(x - at) < 1e-9 for x in ss): res[name] = None; continue
+            if len(ss) < 2 or not any(abs(x - at) < 1e-9 for x in ss): res[name] = None; continue
             best = max(ss, key=lambda x: ss[x]["mean"])
             paper_pt = next(s for x, s in ss.items() if abs(x - at) < 1e-9)
             res[name] = not beats(ss[best], paper_pt)

@@ -1,0 +1,59 @@
+"""benchmarks/claims.py --quick end to end (every item of issue 9 on a tiny grid), its resume, and
+nbs/results_synthau.ipynb under papermill on its output. The numbers of --quick mean nothing."""
+import json, os, subprocess, sys
+from pathlib import Path
+
+import pandas as pd
+
+ROOT = Path(__file__).resolve().parents[1]
+ENV = dict(os.environ, OMP_NUM_THREADS="1", PYTHONHASHSEED="0", HF_HUB_OFFLINE="1")
+
+
+def claims(*args, cwd=ROOT):
+    p = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "claims.py"), *args], cwd=cwd, env=ENV,
+                       capture_output=True, text=True, timeout=900)
+    assert p.returncode == 0, p.stdout[-4000:] + p.stderr[-4000:]
+    return p.stdout
+
+
+def test_claims_quick_and_notebook(tmp_path):
+    out = tmp_path / "claims"
+    cache = tmp_path / "cache"
+    log = claims("--out", str(out), "--quick", "--procs", "2", "--cache-dir", str(cache))
+    assert "projected CPU time" in log.splitlines()[0]
+    runs = pd.read_csv(out / "runs.csv")
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    import claims as cl
+    a = cl.load_args(out)
+    keys = {c["key"] for c in cl.build_grid(a)}
+    assert set(runs["key"]) == keys and runs["key"].is_unique            # every cell's run, each run once
+    for col in ["auc_clean", "f1_clean_tuned", "f1_clean", "accuracy_tuned", "f1_clean_all_positive", "val_auc_best",
+                "last_mean_cos", "last_emb_std", "AU1 f1_clean_tuned", "AU24 rate", "seconds"]:
+        assert col in runs and runs[col].notna().all(), col
+    assert runs["pretrained"].any() and (out / "pretrain" / "backbone.safetensors").exists()
+    assert set(runs["label_noise"]) == {0.2, 0.4}
+    df = cl.collect(out)
+    assert set(df["item"]) == {1, 2, 3, 4, 5}
+    v = cl.verdict_table(df, a)
+    assert len(v) == 6 and not v["verdict"].eq("not measured").any()
+    md = (out / "summary.md").read_text()
+    assert "not results" in md and "## Verdicts" in md and "## 5." in md
+    # resumable: a second call finds every run in runs.csv and runs none
+    log2 = claims("--out", str(out), "--quick", "--procs", "2", "--cache-dir", str(cache))
+    assert ", 0 to run" in log2.splitlines()[0]
+    assert len(pd.read_csv(out / "runs.csv")) == len(runs)
+    # verdicts read whatever cells exist: a CSV with item 1's runs only says "not measured" elsewhere
+    part = tmp_path / "part"; part.mkdir()
+    (part / "config.json").write_text((out / "config.json").read_text())
+    item1 = {c["key"] for c in cl.build_grid(a) if c["item"] == 1}
+    runs[runs["key"].isin(item1)].to_csv(part / "runs.csv", index=False)
+    vp = cl.verdict_table(cl.collect(part), a)
+    assert vp["verdict"].iloc[0] != "not measured" and (vp["verdict"].iloc[1:] == "not measured").all()
+    # the notebook on that output
+    nb = tmp_path / "results.ipynb"
+    p = subprocess.run([str(Path(sys.executable).parent / "papermill"), str(ROOT / "nbs" / "results_synthau.ipynb"),
+                        str(nb), "-p", "results_dir", str(out), "-p", "quick_fallback", "False", "--no-progress-bar"],
+                       cwd=ROOT, env=ENV, capture_output=True, text=True, timeout=600)
+    assert p.returncode == 0, p.stdout[-3000:] + p.stderr[-3000:]
+    cells = json.loads(nb.read_text())["cells"]
+    assert not [o for c in cells for o in c.get("outputs", []) if o.get("output_type") == "error"]
