@@ -29,13 +29,13 @@ verdict table) is written from the CSV at the end; `nbs/results_synthau.ipynb` d
 Size of the full study (the defaults), and how it was chosen. The grid has 222 distinct runs (3 folds x 3 seeds:
 item 1 36, item 2 +72; fold 1 x 3 seeds: item 3 +33, item 4 +72, item 5 +9) and one pretraining job. Measured at
 36 subjects x 96 frames, 96 px, 10 epochs, one thread (`benchmarks/results/compare_synthau_runs.csv`): WCE 109 s,
-SupCon 139 s, AUNCE `scratch` (flip views) 117 s, AUNCE `paper` (SimCLR views) 226 s a run; 51 of the 222 runs
-use SimCLR views. That size would take about 8.8 CPU hours, 4.4 h on 2 cores before any slowdown from two
+SupCon 139 s, AUNCE `scratch` (flip views) 117 s, AUNCE `paper` (SimCLR views) 226 s a run; 63 of the 222 runs
+use SimCLR views. That size would take about 9.1 CPU hours, 4.7 h on 2 cores before any slowdown from two
 processes sharing the machine, so the study keeps the 36 subjects, 96 frames and 96 px of the measured setting
 (its test folds, the SynthAU set and the headroom compare_synthau.md measured: WCE clean AUC 69.1 ± 2.7, 19 points
 above chance, tuned F1 49.5 vs 46.2 all-positive) and cuts the budget to 8 epochs (the methods' kept epochs there
-were 3-9 of 10, mean 6.8): 222 runs project to about 7.1 CPU hours plus about 0.25 h of pretraining (20 epochs on
-the 36 x 96 pretraining frames), 3.7 h on 2 cores. The script prints its own projection before it starts (and
+were 3-9 of 10, mean 6.8): 222 runs project to about 7.3 CPU hours plus about 0.25 h of pretraining (20 epochs on
+the 36 x 96 pretraining frames), 3.8 h on 2 cores. The script prints its own projection before it starts (and
 recalibrates it on the runs already in runs.csv). Smaller images or fewer subjects were not taken: the issue
 reports WCE at only about AUC 66 at 96 px, so the headroom is the thing not to spend.
 `--quick` (6 subjects x 24 frames, 32 px, 1 epoch, 2 probe epochs, 1 fold, 1 seed, two values per sweep) runs every
