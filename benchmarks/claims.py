@@ -81,7 +81,8 @@ def ints(text: str) -> list[int]: return [int(x) for x in str(text).split(",") i
 
 
 def base_config(a) -> dict:
-    return dict(dataset="synth", profile=a.profile, subjects=a.subjects, frames=a.frames, videos=a.videos,
+    "The settings every cell shares; methods without @preset (WCE, SupCon) take `scratch`, AUNCE's from-random-weights setting."
+    return dict(preset="scratch", dataset="synth", profile=a.profile, subjects=a.subjects, frames=a.frames, videos=a.videos,
                 synth_seed=a.synth_seed, label_noise=0.2, image_size=a.image_size, backbone="tiny", embed_dim=64,
                 epochs=a.epochs, batch_size=a.batch_size, val_fraction=0.25, device="cpu", threads=1, progress=False,
                 monitor_frames=a.monitor_frames, cache_dir=a.cache_dir)
