@@ -208,13 +208,19 @@ def test_open_and_save_changes_nothing(lab, page):
         assert after == before, f"{name}: opening and saving changed the file ({len(before)} -> {len(after)} bytes)"
 
 
+def _run_explorer(page, url, notebook: str, plot_selector: str, n_plots: int):
+    "Open `notebook`, run all its cells and wait for its explorer and at least `n_plots` drawn plots in it."
+    _open(page, url, notebook)
+    _run_all(page)
+    ex = _explorer(page)
+    ex.wait_for(state="visible", timeout=60_000)
+    page.wait_for_function(f"() => document.querySelectorAll('.jp-NotebookPanel:not(.lm-mod-hidden) {plot_selector}').length >= {n_plots}")
+    return ex
+
+
 def test_gradient_explorer(lab, page):
     url, work = lab
-    _open(page, url, "explore_gradients.ipynb")
-    _run_all(page)
-    gx = _explorer(page)
-    gx.wait_for(state="visible", timeout=60_000)
-    page.wait_for_function("() => document.querySelectorAll('.jp-NotebookPanel:not(.lm-mod-hidden) .js-plotly-plot .main-svg').length >= 3")
+    gx = _run_explorer(page, url, "explore_gradients.ipynb", ".js-plotly-plot .main-svg", 3)
     _shot(page, gx, "gradient_explorer_start.png")
     _fits(page, gx, "gradient explorer")
     sig0 = _plot_sig(gx)
@@ -240,11 +246,7 @@ def test_gradient_explorer(lab, page):
 
 def test_feature_explorer(lab, page, monkeypatch):
     url, work = lab
-    _open(page, url, "explore_features.ipynb")
-    _run_all(page)
-    fx = _explorer(page)
-    fx.wait_for(state="visible", timeout=60_000)
-    page.wait_for_function("() => document.querySelectorAll('.jp-NotebookPanel:not(.lm-mod-hidden) .jupyter-widgets .js-plotly-plot .main-svg').length >= 1")
+    fx = _run_explorer(page, url, "explore_features.ipynb", ".jupyter-widgets .js-plotly-plot .main-svg", 1)
     page.wait_for_timeout(1000)
     selects = fx.locator("select")
     au, method, colour, frame = (selects.nth(i) for i in range(4))
