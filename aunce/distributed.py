@@ -4,7 +4,7 @@
 
 # %% ../nbs/14_distributed.ipynb #8b93a6de
 from __future__ import annotations
-import argparse, dataclasses, datetime, os, sys
+import argparse, dataclasses, datetime, gc, os, sys
 from contextlib import nullcontext
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
@@ -261,8 +261,8 @@ def train_cli(argv: Sequence[str] | None = None) -> int:
         else:   # the same training as run_experiment's, then done: evaluation is rank 0's
             tr, va = split_train_val(cfg, data[0])
             train(cfg, tr, va, resume=run_kw["resume"], echo=echo)
-    finally:
-        if info.enabled and dist.is_initialized(): dist.destroy_process_group()
+    finally:   # DDP's reducer freed before its group goes (a live one at teardown can abort the process)
+        if info.enabled and dist.is_initialized(): gc.collect(); dist.destroy_process_group()
     return 0
 
 def _default_dir(cfg):
