@@ -414,13 +414,74 @@ def per_au_table(df: pd.DataFrame, item: int = 4) -> pd.DataFrame:
     return t
 
 
+CURVE_COLS = ["epoch", "loss", "mean_cos", "emb_std", "cos_gap", "val_auc"]
+COLLAPSED_COS = 0.99     # a kept-epoch mean pairwise cosine above this (and above its first epoch's): collapse
+INSTANCE_DROP = 5.0      # loss fallen by more than this % while the clean AUC stays below 56: instance codes
+
+
+def read_curves(out: str | Path) -> pd.DataFrame:
+    """Every run's per-epoch monitors (loss, mean cosine, embedding spread, class cosine gap, nearest-centroid val
+    AUC) from its `metrics.csv`, one row per (key, epoch); runs whose folder is gone (a copied results folder) keep
+    their rows from `out/curves.csv`. Writes nothing."""
+    out = Path(out)
+    old = pd.read_csv(out / "curves.csv") if (out / "curves.csv").exists() else pd.DataFrame(columns=["key", *CURVE_COLS])
+    runs = pd.read_csv(out / "runs.csv") if (out / "runs.csv").exists() else pd.DataFrame(columns=["key", "run_dir"])
+    parts, have = [], set()
+    for key, rd in zip(runs["key"], runs["run_dir"]):
+        m = Path(str(rd)) / "metrics.csv"
+        if m.exists():
+            c = pd.read_csv(m)
+            parts.append(c[[k for k in CURVE_COLS if k in c]].assign(key=key)); have.add(key)
+    parts.append(old[~old["key"].isin(have)])
+    cur = pd.concat([p for p in parts if len(p)], ignore_index=True) if any(len(p) for p in parts) else old
+    return cur[["key", *[k for k in CURVE_COLS if k in cur]]]
+
+
+def write_curves(out: str | Path) -> pd.DataFrame:
+    "`read_curves`, saved as `out/curves.csv`."
+    cur = read_curves(out)
+    cur.to_csv(Path(out) / "curves.csv", index=False)
+    return cur
+
+
+def mechanism(loss_drop: float, cos_first: float, cos_last: float, auc: float) -> str:
+    "What an encoder's own monitors say happened (means over runs): collapse, instance codes, at chance, or learns."
+    if cos_last > COLLAPSED_COS and cos_last >= cos_first: return f"collapse (mean cos {cos_first:.3f} -> {cos_last:.4f})"
+    if loss_drop > INSTANCE_DROP and auc < 56: return f"instance codes (loss -{loss_drop:.0f} %, clean AUC {auc:.1f})"
+    if chance_verdict(auc): return f"at chance: the loss barely moves (-{loss_drop:.1f} %), no collapse"
+    return "learns"
+
+
+def mechanism_table(df: pd.DataFrame, curves: pd.DataFrame, item: int = 2) -> pd.DataFrame:
+    """Per (group, label) of `item`: the loss, mean cosine and nearest-centroid val AUC at the first and last epoch
+    and the class cosine gap at the last (means over runs, from `curves`), the clean test AUC, and `mechanism`."""
+    d = df[df["item"] == item]
+    if not len(d) or not len(curves): return pd.DataFrame()
+    c = curves.sort_values("epoch")
+    first, last = c.groupby("key").first(), c.groupby("key").last()
+    rows = []
+    for (g, lab), cell in d.groupby(["group", "label"], sort=False):
+        k = [x for x in cell["key"] if x in first.index]
+        if not k: continue
+        f, l = first.loc[k].mean(), last.loc[k].mean()
+        drop = 100 * (f["loss"] - l["loss"]) / abs(f["loss"]) if f["loss"] else 0.0
+        auc = float(cell["auc_clean"].mean())
+        rows.append(dict(group=g, label=lab, loss_first=round(f["loss"], 3), loss_last=round(l["loss"], 3),
+                         loss_drop_pct=round(drop, 1), mean_cos_first=round(f["mean_cos"], 4),
+                         mean_cos_last=round(l["mean_cos"], 4), cos_gap_last=round(l["cos_gap"], 4),
+                         val_auc_first=round(f["val_auc"], 1), val_auc_last=round(l["val_auc"], 1),
+                         auc_clean=round(auc, 1), mechanism=mechanism(drop, f["mean_cos"], l["mean_cos"], auc), runs=len(k)))
+    return pd.DataFrame(rows).set_index(["group", "label"]) if rows else pd.DataFrame()
+
+
 def paper_table7(models: str) -> dict:
     return {m: PAPER_TABLE7[m]["f1"] for m in models}
 
 
-def verdict_table(df: pd.DataFrame, a=None) -> pd.DataFrame:
+def verdict_table(df: pd.DataFrame, a=None, curves: pd.DataFrame | None = None) -> pd.DataFrame:
     """Each claim: its verdict on SynthAU, our numbers and the paper's, and the runs behind it. Reads whatever cells
-    `df` (from `collect`) has; a claim whose cells are missing is 'not measured'."""
+    `df` (from `collect`) has; a claim whose cells are missing is 'not measured'. With `curves` (`write_curves`),
+    claim 2 names the models whose monitors show a failure (collapse, instance codes, at chance) and how."""
     rows = []
     # 1: contrastive vs cross-entropy
     wce = stat(df, item=1, label="WCE")
@@ -441,6 +502,9 @@ def verdict_table(df: pd.DataFrame, a=None) -> pd.DataFrame:
         order = " < ".join(f"{m} {v:.1f}" for m, v in sorted(got.items(), key=lambda kv: kv[1]))
         cos = stat(df, "best_mean_cos", item=2, group=preset, label="E")
         ours.append(f"{preset}: {order or 'not measured'}" + (f" (E's kept-epoch mean cos {cos['mean']:.3f})" if cos else ""))
+        mt = mechanism_table(df[df["group"] == preset], curves, 2) if curves is not None else pd.DataFrame()
+        bad = [f"{lab} {m}" for (_, lab), m in mt["mechanism"].items() if m != "learns"] if len(mt) else []
+        if bad: ours[-1] += "; failing: " + ", ".join(bad)
     rows.append(dict(claim="2. Table VII: the full model E beats the baseline A (w, PS and NS each add F1)",
                      verdict=conditional(res, "preset"), ours="; ".join(ours),
                      paper=" < ".join(f"{m} {v}" for m, v in paper_table7("ABCDE").items()),
@@ -488,9 +552,12 @@ def verdict_table(df: pd.DataFrame, a=None) -> pd.DataFrame:
             if len(ss) < 2 or not any(abs(x - at) < 1e-9 for x in ss): res[name] = None; continue
             best = max(ss, key=lambda x: ss[x]["mean"])
             paper_pt = next(s for x, s in ss.items() if abs(x - at) < 1e-9)
-            res[name] = not beats(ss[best], paper_pt)
-            ours.append(f"{name}: best {best:g} ({ss[best]['mean']:.1f}), at {at:g} {paper_pt['mean']:.1f}")
-    rows.append(dict(claim="4b. Fig. 5: beta_min 1.2 and beta_maj 0.4 are (within noise) the best values",
+            auc = stat(df, "auc_clean", item=4, group=g, x=next(x for x in ss if abs(x - at) < 1e-9))
+            dead = bool(auc and chance_verdict(auc["mean"]))     # the paper's value at chance: no best to speak of
+            res[name] = not dead and not beats(ss[best], paper_pt)
+            ours.append(f"{name}: best {best:g} ({ss[best]['mean']:.1f}), at {at:g} {paper_pt['mean']:.1f}"
+                        + (f" (at chance, AUC {auc['mean']:.1f})" if dead else ""))
+    rows.append(dict(claim="4b. Fig. 5: beta_min 1.2 and beta_maj 0.4 are (within noise) the best values, and learn (above chance)",
                      verdict=conditional(res, "sweep"), ours="; ".join(ours) or "not measured",
                      paper=f"best at beta_min {PAPER_FIG5['beta_min']}, beta_maj {PAPER_FIG5['beta_maj']}: {PAPER_FIG5['f1']}",
                      runs="item 4: sweeps under scratch, fold 1 x seeds"))
@@ -520,6 +587,7 @@ ITEM_TITLES = {1: "1. Contrastive vs cross-entropy", 2: "2. Table VII (models A-
 def write_summary(out: str | Path, quick: bool = False) -> str:
     out = Path(out)
     df = collect(out)
+    curves = write_curves(out)
     a = load_args(out)
     md = ["# The paper's claims on SynthAU", "",
           f"`{' '.join(json.loads((out / 'config.json').read_text())['argv'])}`", ""]
@@ -531,7 +599,7 @@ def write_summary(out: str | Path, quick: bool = False) -> str:
            "subjects; mean ± std over runs; `f1_minority`: mean F1 of AUs with clean training rate below "
            f"{MINORITY_RATE:g} %; mean_cos / emb_std: the encoder's validation embeddings (collapse shows as mean cos "
            "near 1); 'at chance': clean AUC within 2 points of 50.", "", "## Verdicts", "",
-           to_markdown(verdict_table(df, a))]
+           to_markdown(verdict_table(df, a, curves))]
     for item, title in ITEM_TITLES.items():
         t = item_table(df, item)
         md += ["", f"## {title}", "", to_markdown(t.reset_index().set_index("group")) if len(t) else "not measured"]
@@ -539,6 +607,10 @@ def write_summary(out: str | Path, quick: bool = False) -> str:
             p = per_au_table(df)
             if len(p): md += ["", "Per-AU clean tuned F1, NS off vs on, and the AU's training occurrence rate:", "",
                               to_markdown(p.reset_index().set_index("group"))]
+        if item == 2:
+            mt = mechanism_table(df, curves)
+            if len(mt): md += ["", "What the encoders' monitors say (first -> last epoch; means over runs):", "",
+                               to_markdown(mt.reset_index().set_index("group"))]
     text = "\n".join(md) + "\n"
     (out / "summary.md").write_text(text)
     return text

@@ -37,7 +37,11 @@ def test_claims_quick_and_notebook(tmp_path):
     v = cl.verdict_table(df, a)
     assert len(v) == 6 and not v["verdict"].eq("not measured").any()
     md = (out / "summary.md").read_text()
-    assert "not results" in md and "## Verdicts" in md and "## 5." in md
+    assert "not results" in md and "## Verdicts" in md and "## 5." in md and "What the encoders' monitors say" in md
+    curves = pd.read_csv(out / "curves.csv")                              # every run's per-epoch monitors
+    assert set(curves["key"]) == keys and curves[["loss", "mean_cos", "val_auc"]].notna().all().all()
+    mt = cl.mechanism_table(df, curves, 2)
+    assert len(mt) == 10 and mt["mechanism"].str.len().gt(0).all()       # models A-E x both presets
     # resumable: a second call finds every run in runs.csv and runs none
     log2 = claims("--out", str(out), "--quick", "--procs", "2", "--cache-dir", str(cache))
     assert ", 0 to run" in log2.splitlines()[0]
@@ -57,3 +61,21 @@ def test_claims_quick_and_notebook(tmp_path):
     assert p.returncode == 0, p.stdout[-3000:] + p.stderr[-3000:]
     cells = json.loads(nb.read_text())["cells"]
     assert not [o for c in cells for o in c.get("outputs", []) if o.get("output_type") == "error"]
+
+
+def test_clean_rates_and_mechanism():
+    "Clean occurrence rates undo SynthAU's uniform flips; the mechanism names collapse, instance codes, chance."
+    import numpy as np
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    import claims as cl
+    clean = np.array([[15.0, 50.0], [22.5, 60.0]])
+    f = np.array([0.2, 0.0])
+    noisy = clean * (1 - 2 * f[:, None]) + 100 * f[:, None]     # expected rate after flipping a fraction f of labels
+    runs = pd.DataFrame({"label_noise": f, "AU1 rate": noisy[:, 0], "AU2 rate": noisy[:, 1]})
+    assert np.allclose(cl.clean_rates(runs, ["AU1", "AU2"]), clean)
+    assert noisy[0, 0] > cl.MINORITY_RATE > clean[0, 0]           # the noisy rate would hide the minority AU
+    assert cl.mechanism(1.0, 0.97, 0.9998, 51.0).startswith("collapse")
+    assert cl.mechanism(25.0, 0.4, 0.3, 51.0).startswith("instance codes")
+    assert cl.mechanism(9.0, 0.86, 0.73, 51.0).startswith("instance codes")
+    assert cl.mechanism(1.0, 0.9, 0.92, 50.5).startswith("at chance")
+    assert cl.mechanism(2.0, 0.97, 0.95, 68.0) == "learns"
