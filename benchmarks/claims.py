@@ -1,6 +1,6 @@
 """The paper's claims measured on SynthAU (issue 9): every run of the study, resumable, one process per core.
 
-    .venv/bin/python benchmarks/claims.py --out benchmarks/results/claims          # the full study (about 4 h on 2 cores)
+    .venv/bin/python benchmarks/claims.py --out benchmarks/results/claims          # the full study (measured: 4.1 CPU h, about 2.2 h on 2 cores)
     .venv/bin/python benchmarks/claims.py --out /tmp/claims-quick --quick          # the whole pipeline on a tiny grid
     .venv/bin/python benchmarks/claims.py --out runs/claims --items 3 --procs 4    # one item, four processes
     .venv/bin/python benchmarks/claims.py --out runs/claims --summary-only         # rewrite summary.md from runs.csv
