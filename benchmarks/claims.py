@@ -349,7 +349,9 @@ def clean_rates(runs: pd.DataFrame, aus: list[str]) -> np.ndarray:
     and clean = (noisy - f) / (1 - 2 f). At label_noise 0.2 every noisy rate is above 29 %, so a minority threshold on
     the noisy rates would find no minority AU; on the clean rates bp4d's are AU1/2/4/15/23/24, the paper's own."""
     f = runs["label_noise"].to_numpy(float)[:, None] * 100
-    return (runs[[f"{au} rate" for au in aus]].to_numpy(float) - f) / (1 - 2 * f / 100)
+    keep = np.abs(1 - 2 * f / 100) > 1e-9      # at label_noise 0.5 the labels say nothing: no clean rate (NaN)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(keep, (runs[[f"{au} rate" for au in aus]].to_numpy(float) - f) / (1 - 2 * f / 100), np.nan)
 
 
 def stat(df: pd.DataFrame, metric: str = "f1_clean_tuned", **sel) -> dict | None:
