@@ -56,7 +56,7 @@ except ModuleNotFoundError:  # run from a checkout without `pip install -e .`
     sys.path.insert(0, str(HERE.parent))
 from compare import method_config, parse_value, to_markdown, run_row, METRICS  # noqa: E402
 from aunce.train import TrainConfig, check_writable_dir, write_json  # noqa: E402
-from aunce.evaluate import verdict as chance_verdict, PAPER_TABLE7, PAPER_TABLE6, PAPER_TABLE8, PAPER_FIG5, PAPER_F1  # noqa: E402
+from aunce.evaluate import verdict as chance_verdict, mean_std, format_mean_std, PAPER_TABLE7, PAPER_TABLE6, PAPER_TABLE8, PAPER_FIG5, PAPER_F1  # noqa: E402
 
 FULL = dict(subjects=36, frames=96, videos=12, image_size=96, epochs=8, batch_size=32, probe_epochs=30,
             pretrain_epochs=20, monitor_frames=1024, folds="1,2,3", seeds="0,1,2",
@@ -270,13 +270,10 @@ def run_grid(a, cells: list[dict]) -> int:
           f"; projected CPU time {est / 3600:.2f} h ({est:.0f} s{'' if calib == 1 else f', x{calib:.2f} from the finished runs'}), "
           f"about {est / procs / 3600:.2f} h on {procs} processes", flush=True)
     if a.dry_run or not todo: return 0
+    from aunce.train import synth_root
     datas = {}
-    for c in todo:
-        from aunce.train import synth_root
-        datas.setdefault(str(synth_root(c["cfg"])), c["cfg"])
-    if need_pre:
-        from aunce.train import synth_root
-        datas.setdefault(str(synth_root(pre_cfg)), pre_cfg)
+    for cfg in [c["cfg"] for c in todo] + ([pre_cfg] if need_pre else []):
+        datas.setdefault(str(synth_root(cfg)), cfg)
     failed, t0, n_done = 0, time.perf_counter(), 0
     log = out / "errors.log"
     with ProcessPoolExecutor(procs, mp_context=mp.get_context("spawn"), initializer=_init_worker) as pool:
@@ -374,6 +371,17 @@ def beats(a: dict | None, b: dict | None, k: float = 2.0) -> bool | None:
     return a["mean"] - b["mean"] > k * math.sqrt(a["se"] ** 2 + b["se"] ** 2)
 
 
+def at_chance(auc: dict | None) -> bool:
+    "A `stat` of clean AUC whose mean is within the chance margin of 50 (False when not measured)."
+    return auc is not None and bool(chance_verdict(auc["mean"]))
+
+
+def beats_above_chance(a: dict | None, b: dict | None, auc: dict | None) -> bool | None:
+    "`beats(a, b)`, and a's clean AUC (`auc`) measured and above chance (None if a or b is missing)."
+    ok = beats(a, b)
+    return None if ok is None else bool(ok and auc is not None and not at_chance(auc))
+
+
 def conditional(results: dict[str, bool | None], what: str) -> str:
     "'holds' / 'holds only when <what>=...' / 'does not hold on SynthAU' / 'not measured' from per-condition results."
     known = {k: v for k, v in results.items() if v is not None}
@@ -395,12 +403,12 @@ def item_table(df: pd.DataFrame, item: int) -> pd.DataFrame:
     d = df[df["item"] == item]
     if not len(d): return pd.DataFrame()
     cols = [c for c in TABLE_COLS if c in d]
-    g = d.groupby(["group", "label"], sort=False)
-    mean, std, n = g[cols].mean(), g[cols].std(ddof=1).fillna(0.0), g["f1_clean_tuned"].count()
-    t = pd.DataFrame({c: [f"{m:.1f} ± {s:.1f}" if c not in ("last_mean_cos", "best_mean_cos", "last_emb_std")
-                          else f"{m:.3f} ± {s:.3f}" for m, s in zip(mean[c], std[c])] for c in cols}, index=mean.index)
-    t["verdict"] = [chance_verdict(v) for v in mean["auc_clean"]]
-    t["runs"] = n
+    ms = mean_std(d, ["group", "label"], cols)
+    fine = [c for c in cols if c in ("last_mean_cos", "best_mean_cos", "last_emb_std")]   # cosines: 3 digits
+    t = format_mean_std(ms, 1)
+    t[fine] = format_mean_std(ms, 3)[fine]
+    t["verdict"] = [chance_verdict(v) for v in ms["mean"]["auc_clean"]]
+    t["runs"] = ms["n"]["f1_clean_tuned"]
     return t
 
 
@@ -434,8 +442,8 @@ def read_curves(out: str | Path) -> pd.DataFrame:
         if m.exists():
             c = pd.read_csv(m)
             parts.append(c[[k for k in CURVE_COLS if k in c]].assign(key=key)); have.add(key)
-    parts.append(old[~old["key"].isin(have)])
-    cur = pd.concat([p for p in parts if len(p)], ignore_index=True) if any(len(p) for p in parts) else old
+    parts = [p for p in [*parts, old[~old["key"].isin(have)]] if len(p)]
+    cur = pd.concat(parts, ignore_index=True) if parts else old
     return cur[["key", *[k for k in CURVE_COLS if k in cur]]]
 
 
@@ -497,6 +505,7 @@ def verdict_table(df: pd.DataFrame, a=None, curves: pd.DataFrame | None = None) 
                      runs="item 1: clean tuned F1, all folds x seeds"))
     # 2: Table VII ordering
     res, ours = {}, []
+    mt = mechanism_table(df, curves, 2) if curves is not None else pd.DataFrame()
     for preset in ("paper", "scratch"):
         s = {m: stat(df, item=2, group=preset, label=m) for m in "ABCDE"}
         res[preset] = beats(s["E"], s["A"])
@@ -504,8 +513,7 @@ def verdict_table(df: pd.DataFrame, a=None, curves: pd.DataFrame | None = None) 
         order = " < ".join(f"{m} {v:.1f}" for m, v in sorted(got.items(), key=lambda kv: kv[1]))
         cos = stat(df, "best_mean_cos", item=2, group=preset, label="E")
         ours.append(f"{preset}: {order or 'not measured'}" + (f" (E's kept-epoch mean cos {cos['mean']:.3f})" if cos else ""))
-        mt = mechanism_table(df[df["group"] == preset], curves, 2) if curves is not None else pd.DataFrame()
-        bad = [f"{lab} {m}" for (_, lab), m in mt["mechanism"].items() if m != "learns"] if len(mt) else []
+        bad = [f"{lab} {m}" for (g, lab), m in mt["mechanism"].items() if g == preset and m != "learns"] if len(mt) else []
         if bad: ours[-1] += "; failing: " + ", ".join(bad)
     rows.append(dict(claim="2. Table VII: the full model E beats the baseline A (w, PS and NS each add F1)",
                      verdict=conditional(res, "preset"), ours="; ".join(ours),
@@ -519,13 +527,12 @@ def verdict_table(df: pd.DataFrame, a=None, curves: pd.DataFrame | None = None) 
         for x in noisy:
             d = stat(df, item=3, x=x, label="AUNCE no PS (D)")
             for lab in PS_LABEL.values():
-                s_ps, auc = stat(df, item=3, x=x, label=lab), stat(df, "auc_clean", item=3, x=x, label=lab)
-                ok = beats(s_ps, d)
-                res[f"{lab.replace('AUNCE PS ', '')} at noise {x:g}"] = None if ok is None else bool(ok and auc and not chance_verdict(auc["mean"]))
+                res[f"{lab.replace('AUNCE PS ', '')} at noise {x:g}"] = beats_above_chance(
+                    stat(df, item=3, x=x, label=lab), d, stat(df, "auc_clean", item=3, x=x, label=lab))
         for lab in ["WCE", "SupCon", "AUNCE no PS (D)", *PS_LABEL.values()]:
             ss = [stat(df, item=3, x=x, label=lab) for x in noises]
             aucs = [stat(df, "auc_clean", item=3, x=x, label=lab) for x in noises]
-            if all(ss): cells.append(f"{lab} " + " / ".join(f"{s_['mean']:.1f}" + (" (chance)" if a and chance_verdict(a["mean"]) else "")
+            if all(ss): cells.append(f"{lab} " + " / ".join(f"{s_['mean']:.1f}" + (" (chance)" if at_chance(a) else "")
                                                         for s_, a in zip(ss, aucs)))
         rows.append(dict(claim="3. PS makes AUNCE robust to label noise (PS beats no PS, model D, at each noise > 0, above chance)",
                          verdict=conditional(res, ""),
@@ -561,7 +568,7 @@ def verdict_table(df: pd.DataFrame, a=None, curves: pd.DataFrame | None = None) 
             best = max(ss, key=lambda x: ss[x]["mean"])
             paper_pt = next(s for x, s in ss.items() if abs(x - at) < 1e-9)
             auc = stat(df, "auc_clean", item=4, group=g, x=next(x for x in ss if abs(x - at) < 1e-9))
-            dead = bool(auc and chance_verdict(auc["mean"]))     # the paper's value at chance: no best to speak of
+            dead = at_chance(auc)     # the paper's value at chance: no best to speak of
             res[name] = not dead and not beats(ss[best], paper_pt)
             ours.append(f"{name}: best {best:g} ({ss[best]['mean']:.1f}), at {at:g} {paper_pt['mean']:.1f}"
                         + (f" (at chance, AUC {auc['mean']:.1f})" if dead else ""))
@@ -574,8 +581,7 @@ def verdict_table(df: pd.DataFrame, a=None, curves: pd.DataFrame | None = None) 
     for preset in ("paper", "scratch"):
         pre, scr = (stat(df, item=5, group=preset, label=l) for l in ("pretrained", "from scratch"))
         auc = stat(df, "auc_clean", item=5, group=preset, label="pretrained")
-        ok = beats(pre, scr)
-        res[preset] = None if ok is None else bool(ok and auc and not chance_verdict(auc["mean"]))
+        res[preset] = beats_above_chance(pre, scr, auc)
         ours.append(f"{preset}: scratch {fmt(scr)}, pretrained {fmt(pre)}" + (f" (AUC {auc['mean']:.1f})" if auc else ""))
     w = [stat(df, item=5, group="WCE", label=l) for l in ("from scratch", "pretrained")]
     ours.append(f"WCE: scratch {fmt(w[0])}, pretrained {fmt(w[1])}")
