@@ -19,7 +19,7 @@ slower than 1 thread (221 ms vs 29 ms at B = 32) and reported the targets "NOT m
 The setting is printed with the results.
 """
 from __future__ import annotations
-import argparse, os, statistics, sys, threading, time
+import argparse, contextlib, os, statistics, sys, threading, time
 from pathlib import Path
 
 import torch
@@ -74,9 +74,24 @@ def time_it(fns, inputs, reps: int) -> list[float]:
     return [statistics.median(t) for t in ts]
 
 
+@contextlib.contextmanager
+def native_stderr_silenced():
+    """Point file descriptor 2 at /dev/null while the block runs: torch's profiler (kineto) writes its
+    `USDT ... profiler_start` / `profiler_stop` and `gpuGetDeviceCount failed` lines there from C++, at every
+    profile, whatever KINETO_LOG_LEVEL says. Python's own errors are raised after the block, on the real stderr."""
+    sys.stderr.flush()
+    saved = os.dup(2)
+    try:
+        with open(os.devnull, "w") as null:
+            os.dup2(null.fileno(), 2)
+            yield
+    finally:
+        os.dup2(saved, 2); os.close(saved)
+
+
 def peak_bytes(fn, inputs) -> int:
     from torch.profiler import ProfilerActivity, profile
-    with profile(activities=[ProfilerActivity.CPU], profile_memory=True) as prof:
+    with native_stderr_silenced(), profile(activities=[ProfilerActivity.CPU], profile_memory=True) as prof:
         fwd_bwd(fn, *inputs)
     ev = sorted((e.start_ns(), e.nbytes()) for e in prof.profiler.kineto_results.events() if e.name() == "[memory]")
     cur = peak = 0
