@@ -16,12 +16,14 @@ from .aus import AU_NAMES, TABLE1_RATES, dataset_aus
 from .face import MEAN_FACE_68, FLIP_68, align_face
 
 # %% auto #0
-__all__ = ['SYNTH_VERSION', 'SYNTH_AUS', 'PROFILES', 'PRESENT_AT', 'JPEG_QUALITY', 'DEFAULT_RATES', 'EXPRESSIONS', 'Z_68',
-           'HAIR_COLOURS', 'IRIS_COLOURS', 'AU_DISPLACEMENT', 'profile_aus', 'target_rates', 'Source', 'label_sources',
-           'LabelPlan', 'plan_labels', 'concat_plans', 'calibrate_plan', 'render_plan', 'synth_labels', 'present',
-           'synthau_labels', 'flip_labels', 'Identity', 'make_identity', 'express', 'Pose', 'Light', 'noise_bank',
-           'render_frame', 'video_poses', 'video_lights', 'video_gaze', 'fold_parts', 'fold_subjects', 'make_synthau',
-           'synth_cli', 'render_rate', 'tiny_cnn', 'learnability_check']
+__all__ = ['SYNTH_VERSION', 'SYNTH_AUS', 'PROFILES', 'PRESENT_AT', 'JPEG_QUALITY', 'DEFAULT_RATES', 'EXPRESSIONS', 'NOISE_MODELS',
+           'NOISE_RATE_MEASURE', 'NOISE_MARGIN', 'CODER_MAX_SHIFT', 'Z_68', 'HAIR_COLOURS', 'IRIS_COLOURS',
+           'AU_DISPLACEMENT', 'profile_aus', 'target_rates', 'Source', 'label_sources', 'LabelPlan', 'plan_labels',
+           'concat_plans', 'calibrate_plan', 'render_plan', 'synth_labels', 'present', 'widen_plan', 'synthau_labels',
+           'flip_labels', 'check_noise', 'noise_rate', 'noise_report', 'label_runs', 'run_peaks', 'apply_label_noise',
+           'Identity', 'make_identity', 'express', 'Pose', 'Light', 'noise_bank', 'render_frame', 'video_poses',
+           'video_lights', 'video_gaze', 'fold_parts', 'fold_subjects', 'make_synthau', 'synth_cli', 'render_rate',
+           'tiny_cnn', 'learnability_check']
 
 # %% ../nbs/02_synth.ipynb #dd2ff58c
 SYNTH_VERSION = "synthau-2"  # bumped whenever the same arguments give different data (2: calibrated label schedule)
@@ -347,19 +349,27 @@ def _subject_streams(seed: int, index: int) -> list[np.random.Generator]:
 def _split_frames(frames: int, videos: int) -> list[int]:
     return [frames // videos + (1 if v < frames % videos else 0) for v in range(videos)]
 
+def widen_plan(plan: LabelPlan, margin: int) -> LabelPlan:
+    "A copy of `plan` whose videos have `margin` more frames before and after (the same events, shifted by `margin`)."
+    if margin < 0: raise ValueError(f"margin must be >= 0, got {margin}")
+    return LabelPlan(plan.profile, plan.lengths + 2 * margin, [dict(e, start=e["start"] + margin) for e in plan.events],
+                     plan.join, plan.gain)
+
 def synthau_labels(profile: str, subjects: int, frames: int, videos: int, seed: int,
-                   calibrate: bool = True) -> list[list[np.ndarray]]:
+                   calibrate: bool = True, margin: int = 0) -> list[list[np.ndarray]]:
     """The AU intensities `make_synthau` renders, without rendering: per subject, per video, (frames, len(SYNTH_AUS)).
 
     Each subject's events come from its own label stream; one calibration pass over the whole dataset (its own
-    stream) then makes every AU present in round(target x all frames) frames, so small sets match the targets too."""
+    stream) then makes every AU present in round(target x all frames) frames, so small sets match the targets too.
+    With `margin` > 0 each video comes with the intensities of its events `margin` frames before and after it
+    (rows `margin` .. `margin + T - 1` are the video): the context the event-level label noise models need."""
     profile = profile.lower().replace("-", "").replace("_", "")
     lens = _split_frames(frames, videos)
     plan = concat_plans([plan_labels(profile, lens, _subject_streams(seed, i)[1]) for i in range(subjects)])
     if calibrate: calibrate_plan(plan, np.random.default_rng(np.random.SeedSequence([seed, 0x6C616265, subjects])))
+    if margin: plan = widen_plan(plan, margin)
     inten = np.split(render_plan(plan), np.cumsum(plan.lengths)[:-1])
     return [inten[i * videos:(i + 1) * videos] for i in range(subjects)]
-
 
 # %% ../nbs/02_synth.ipynb #a8f9fa0c
 def flip_labels(labels: np.ndarray, fraction: float, rng: np.random.Generator) -> np.ndarray:
@@ -369,6 +379,135 @@ def flip_labels(labels: np.ndarray, fraction: float, rng: np.random.Generator) -
     n = int(round(fraction * y.size))
     if n: y.flat[rng.choice(y.size, n, replace=False)] ^= 1
     return y
+
+# %% ../nbs/02_synth.ipynb #n17noise
+NOISE_MODELS: dict[str, tuple[float, float]] = {   # noise model -> valid range of its rate (`label_noise`)
+    "symmetric": (0.0, 0.5), "boundary": (0.0, 0.5), "missed_weak": (0.0, 0.5), "coder": (0.0, 0.3)}
+NOISE_RATE_MEASURE: dict[str, str] = {   # what each model's rate (asked and realised) measures
+    "symmetric": "labels flipped / all labels", "boundary": "mislabelled frames / clean positive frames",
+    "missed_weak": "positive frames lost / clean positive frames", "coder": "mislabelled frames / clean positive frames"}
+NOISE_MARGIN: int = 48      # frames of event context on each side of a video for the event-level models
+CODER_MAX_SHIFT: float = 1.5  # a coder's threshold stays within 2 ± this
+
+def check_noise(noise_model: str, label_noise: float) -> str:
+    "`noise_model` if it is known and `label_noise` is in its range; else a ValueError naming the parameter."
+    if not isinstance(noise_model, str) or noise_model not in NOISE_MODELS:
+        raise ValueError(f"noise_model={noise_model!r} is not one of {list(NOISE_MODELS)}")
+    lo, hi = NOISE_MODELS[noise_model]
+    num = isinstance(label_noise, (int, float, np.integer, np.floating)) and not isinstance(label_noise, bool)
+    if not (num and lo <= label_noise <= hi):
+        raise ValueError(f"label_noise must be a fraction in [{lo:g}, {hi:g}] for noise_model={noise_model!r}, got {label_noise!r}")
+    return noise_model
+
+def noise_rate(clean: np.ndarray, noisy: np.ndarray, noise_model: str = "symmetric") -> float:
+    "The realised rate of `noise_model` (`NOISE_RATE_MEASURE`): labels changed over all labels (symmetric) or over the clean positives."
+    c, n = np.asarray(clean) > 0, np.asarray(noisy) > 0
+    if c.shape != n.shape: raise ValueError(f"clean {c.shape} and noisy {n.shape} labels differ in shape")
+    den = c.size if noise_model == "symmetric" else int(c.sum())
+    return float((c != n).sum() / den) if den else 0.0
+
+def noise_report(clean: np.ndarray, noisy: np.ndarray, meta: dict | str | Path | None = None) -> str:
+    """One line on the label noise of a SynthAU set: the model and rate its `synthau.json` (`meta`, a dict or the
+    file) asked for, the realised rate of that model, and what it does to all labels and to the positives."""
+    if isinstance(meta, (str, Path)):
+        try: meta = json.loads(Path(meta).read_text())
+        except (OSError, ValueError): meta = None
+    meta = meta or {}
+    m = meta.get("noise_model", "symmetric"); m = m if m in NOISE_MODELS else "symmetric"
+    c, n = np.asarray(clean) > 0, np.asarray(noisy) > 0
+    asked = meta.get("label_noise")
+    lost = 100 * (c & ~n).sum() / max(int(c.sum()), 1); false = 100 * (~c & n).sum() / max(int(n.sum()), 1)
+    return (f"label noise: {m}" + (f", asked {asked:g}" if isinstance(asked, (int, float)) else "") +
+            f", realised {noise_rate(c, n, m):.4f} ({NOISE_RATE_MEASURE[m]}); all labels changed {100 * (c != n).mean():.1f} %, "
+            f"clean positives lost {lost:.1f} %, noisy positives false {false:.1f} % ({c.shape[0]} frames)")
+
+def label_runs(y: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    "The runs of 1s of each column of (T, K) 0/1 labels: arrays (column, start, end), end exclusive, by column then start."
+    y = np.asarray(y) > 0
+    p = np.zeros((y.shape[1], y.shape[0] + 2), np.int8); p[:, 1:-1] = y.T
+    d = np.diff(p, axis=1)
+    col, start = np.nonzero(d == 1); _, end = np.nonzero(d == -1)
+    return col, start, end
+
+def run_peaks(x: np.ndarray, col: np.ndarray, start: np.ndarray, end: np.ndarray) -> np.ndarray:
+    "The highest value of `x` (T, K) in each run (column `col`, rows `start` .. `end` - 1, every run non-empty)."
+    n = np.asarray(end) - np.asarray(start)
+    if not len(n): return np.zeros(0, x.dtype)
+    first = np.cumsum(n) - n
+    rows = np.repeat(start, n) + np.arange(n.sum()) - np.repeat(first, n)
+    return np.maximum.reduceat(x[rows, np.repeat(col, n)], first)
+
+def _bisect(f, target: float, hi: float, iters: int = 50) -> float:
+    "A scale where the (nondecreasing, step) function `f` crosses `target`: the closer of the two bracketing points."
+    lo = 0.0
+    for _ in range(30):
+        if f(hi) >= target: break
+        lo, hi = hi, hi * 2
+    else: return hi              # not reachable (tiny sets): the largest scale tried
+    for _ in range(iters):
+        mid = (lo + hi) / 2
+        if f(mid) >= target: hi = mid
+        else: lo = mid
+    return lo if abs(f(lo) - target) < abs(f(hi) - target) else hi
+
+def apply_label_noise(clean: list[list[np.ndarray]], context: list[list[np.ndarray]] | None, noise_model: str,
+                      rate: float, rngs: list[np.random.Generator], margin: int = 0) -> tuple[list[list[np.ndarray]], dict]:
+    """Noisy labels of a dataset: `clean` per subject, per video, (T, K) 0/1; `context` the same videos' (T + 2 margin, K)
+    intensities (`synthau_labels(margin=)`, the labelled AUs' columns; unused by `symmetric`); `rngs` one noise
+    stream per subject. Returns the noisy labels (same structure, uint8) and a dict for `synthau.json`."""
+    check_noise(noise_model, rate)
+    S = len(clean)
+    if len(rngs) != S: raise ValueError(f"need one noise stream per subject ({S}), got {len(rngs)}")
+    scale = None
+    if noise_model == "symmetric" or rate == 0:
+        out = []
+        for s in range(S):
+            lens = [len(v) for v in clean[s]]
+            y = flip_labels(np.concatenate(clean[s]), rate if noise_model == "symmetric" else 0.0, rngs[s])
+            out.append(np.split(y, np.cumsum(lens)[:-1]))
+        if noise_model != "symmetric": scale = 0.0
+    else:
+        if context is None: raise ValueError(f"noise_model={noise_model!r} needs the intensities around each video (context)")
+        vids = [(s, v) for s in range(S) for v in range(len(clean[s]))]
+        T = np.array([len(context[s][v]) for s, v in vids]); voff = np.concatenate([[0], np.cumsum(T)[:-1]])
+        I = np.concatenate([np.asarray(context[s][v], float) for s, v in vids]); N, K = I.shape
+        t = np.concatenate([np.arange(n) for n in T]); vis = (t >= margin) & (t < np.repeat(T, T) - margin)
+        C = I >= PRESENT_AT; Cv = C[vis]
+        if not np.array_equal(Cv, np.concatenate([np.concatenate(c) for c in clean]) > 0):
+            raise ValueError("the context intensities do not match the clean labels (another margin or dataset?)")
+        runs = [label_runs(C[voff[i]:voff[i] + T[i]]) for i in range(len(vids))]
+        vid = np.concatenate([np.full(len(r[0]), i) for i, r in enumerate(runs)]).astype(np.int64)
+        col, st, en = (np.concatenate([r[j] for r in runs]).astype(np.int64) for j in range(3))
+        per = np.bincount(np.array([vids[i][0] for i in vid], dtype=np.int64), minlength=S)   # runs per subject
+
+        def paint(keep, a, b):   # the union of runs [a, b) of columns col[keep] of videos vid[keep]
+            D = np.zeros((N + 1, K), np.int32)
+            np.add.at(D, (voff[vid[keep]] + a, col[keep]), 1); np.add.at(D, (voff[vid[keep]] + b, col[keep]), -1)
+            return np.cumsum(D[:-1], 0) > 0
+        if noise_model == "boundary":     # draws: per subject, two normals per run (its videos, AU columns, time)
+            z = np.concatenate([rngs[s].standard_normal((per[s], 2)) for s in range(S)])
+            L, Tv, mid, every = en - st, T[vid], (st + en - 1) // 2, np.ones(len(col), bool)
+            def noisy(sc):               # a run cut by the context's edge keeps that edge
+                a = np.where(st == 0, st, np.clip(st + np.rint(sc * L * z[:, 0]).astype(np.int64), 0, Tv))
+                b = np.where(en == Tv, en, np.clip(en + np.rint(sc * L * z[:, 1]).astype(np.int64), 0, Tv))
+                return paint(every, np.minimum(a, mid), np.maximum(b, mid + 1))
+        elif noise_model == "missed_weak":  # one uniform per run
+            u = np.concatenate([rngs[s].random(per[s]) for s in range(S)])
+            peak = run_peaks(I, col, voff[vid] + st, voff[vid] + en)
+            def noisy(sc):
+                keep = u >= np.exp(-(peak - PRESENT_AT) / sc)
+                return paint(keep, st[keep], en[keep])
+        else:                              # coder: one normal per subject
+            zs = np.array([rngs[s].standard_normal() for s in range(S)])
+            subj = np.repeat(np.array([s for s, _ in vids]), T)
+            def noisy(sc): return I >= (PRESENT_AT - np.clip(sc * zs, -CODER_MAX_SHIFT, CODER_MAX_SHIFT))[subj][:, None]
+        scale = float(_bisect(lambda sc: noise_rate(Cv, noisy(sc)[vis], noise_model), rate, 0.25))
+        parts = np.split(noisy(scale)[vis].astype(np.uint8), np.cumsum(T - 2 * margin)[:-1])
+        out = [[] for _ in range(S)]
+        for (s, _), y in zip(vids, parts): out[s].append(y)
+    allc = np.concatenate([np.concatenate(c) for c in clean]); alln = np.concatenate([np.concatenate(n) for n in out])
+    return out, {"noise_model": noise_model, "label_noise": float(rate), "noise_scale": scale,
+                 "noise_rate": round(noise_rate(allc, alln, noise_model), 4), "noise_rate_measure": NOISE_RATE_MEASURE[noise_model]}
 
 # %% ../nbs/02_synth.ipynb #6d946d4b
 Z_68 = np.array([0, 12, 26, 40, 55, 68, 78, 84, 86, 84, 78, 68, 55, 40, 26, 12, 0,           # jaw
@@ -775,16 +914,14 @@ def _csv(path: Path, header: list[str], frames: np.ndarray, values: np.ndarray, 
     path.write_text("\n".join(lines) + "\n")
 
 def _write_subject(args) -> dict:
-    root, si, profile, inten, seed, label_noise, size = args      # inten: this subject's videos' intensities
+    root, si, profile, inten, seed, clean_all, noisy_all, size = args   # this subject's videos' intensities and labels
     root = Path(root); subj = f"S{si + 1:03d}"
-    r_id, _, r_vid, r_noise = _subject_streams(seed, si)             # the label stream was used by synthau_labels
+    r_id, _, r_vid, _ = _subject_streams(seed, si)     # the label and noise streams were used by make_synthau
     ident = make_identity(r_id)
     lens = [len(x) for x in inten]
     aus = profile_aus(profile)
     cols = [SYNTH_AUS.index(a) for a in aus]
     extra = [i for i, a in enumerate(SYNTH_AUS) if a not in aus]
-    clean_all = [present(inten[v][:, cols]) for v in range(len(lens))]
-    noisy_all = np.split(flip_labels(np.concatenate(clean_all), label_noise, r_noise), np.cumsum(lens)[:-1])
     out = {"subject": subj, "videos": []}
     for v, T in enumerate(lens):
         vid = f"V{v + 1}"
@@ -806,7 +943,7 @@ def _write_subject(args) -> dict:
                               "noisy": noisy_all[v], "clean": clean_all[v]})
     return out
 
-def _check_args(profile, subjects, frames, videos, seed, label_noise, size, workers):
+def _check_args(profile, subjects, frames, videos, seed, label_noise, size, workers, noise_model="symmetric"):
     profile_aus(profile)
     for name, v, lo in (("subjects", subjects, 3), ("frames", frames, 1), ("videos", videos, 1), ("workers", workers, 1),
                         ("size", size, 64), ("seed", seed, 0)):
@@ -817,15 +954,16 @@ def _check_args(profile, subjects, frames, videos, seed, label_noise, size, work
             raise ValueError(f"{name} must be >= {lo}, got {v}{why}")
     if size > 1024: raise ValueError(f"size must be <= 1024, got {size}")
     if videos > frames: raise ValueError(f"videos ({videos}) must be <= frames per subject ({frames}): each video needs a frame")
-    if not (isinstance(label_noise, (int, float)) and 0 <= label_noise <= 0.5):
-        raise ValueError(f"label_noise must be a fraction in [0, 0.5], got {label_noise!r}")
+    check_noise(noise_model, label_noise)
 
 def make_synthau(out: str | Path, profile: str = "bp4d", subjects: int = 12, frames: int = 200, seed: int = 0,
-                 label_noise: float = 0.0, size: int = 256, videos: int = 2, workers: int = 1, overwrite: bool = False) -> Path:
+                 label_noise: float = 0.0, size: int = 256, videos: int = 2, workers: int = 1, overwrite: bool = False,
+                 noise_model: str = "symmetric") -> Path:
     """Render a SynthAU dataset into `out` (frames = frames per subject, split over `videos` videos). Returns the root.
 
+    `labels/` has the labels of `noise_model` at rate `label_noise` (`NOISE_MODELS`), `labels_clean/` the clean ones.
     `out` must be absent or empty, or a previous SynthAU dataset with `overwrite=True`."""
-    _check_args(profile, subjects, frames, videos, seed, label_noise, size, workers)
+    _check_args(profile, subjects, frames, videos, seed, label_noise, size, workers, noise_model)
     profile = profile.lower().replace("-", "").replace("_", "")
     root = Path(out)
     if root.exists() and (not root.is_dir() or any(root.iterdir())):
@@ -833,8 +971,14 @@ def make_synthau(out: str | Path, profile: str = "bp4d", subjects: int = 12, fra
         elif overwrite: raise FileExistsError(f"out={str(root)!r} is not empty and is not a SynthAU dataset (no synthau.json); not overwriting it")
         else: raise FileExistsError(f"out={str(root)!r} exists and is not empty; choose another directory or pass overwrite=True (--overwrite)")
     root.mkdir(parents=True, exist_ok=True)
-    labels = synthau_labels(profile, subjects, frames, videos, seed)     # in this process: the same whatever `workers`
-    jobs = [(str(root), i, profile, labels[i], seed, float(label_noise), size) for i in range(subjects)]
+    m = NOISE_MARGIN if noise_model != "symmetric" and label_noise > 0 else 0   # event context for the event models
+    ctx = synthau_labels(profile, subjects, frames, videos, seed, margin=m)    # in this process: the same whatever `workers`
+    labels = [[x[m:len(x) - m] for x in s] for s in ctx]
+    cols = [SYNTH_AUS.index(a) for a in profile_aus(profile)]
+    clean_all = [[present(x[:, cols]) for x in s] for s in labels]
+    noisy_all, noise = apply_label_noise(clean_all, [[x[:, cols] for x in s] for s in ctx] if m else None, noise_model,
+                                         float(label_noise), [_subject_streams(seed, i)[3] for i in range(subjects)], m)
+    jobs = [(str(root), i, profile, labels[i], seed, clean_all[i], noisy_all[i], size) for i in range(subjects)]
     if workers > 1:
         with ProcessPoolExecutor(workers) as ex: res = list(ex.map(_write_subject, jobs))
     else:
@@ -855,7 +999,8 @@ def make_synthau(out: str | Path, profile: str = "bp4d", subjects: int = 12, fra
     clean = np.concatenate([v["clean"] for r in res for v in r["videos"]])
     noisy = np.concatenate([v["noisy"] for r in res for v in r["videos"]])
     meta = {"name": "SynthAU", "version": SYNTH_VERSION, "profile": profile, "aus": aus, "rendered_aus": SYNTH_AUS,
-            "seed": seed, "label_noise": float(label_noise), "size": size, "subjects": names, "videos": videos,
+            "seed": seed, "label_noise": float(label_noise), "noise_model": noise_model, "noise_scale": noise["noise_scale"],
+            "noise_rate": noise["noise_rate"], "noise_rate_measure": noise["noise_rate_measure"], "size": size, "subjects": names, "videos": videos,
             "frames_per_subject": frames, "frames_per_video": _split_frames(frames, videos), "n_images": int(len(clean)),
             "present_threshold": PRESENT_AT, "jpeg_quality": JPEG_QUALITY, "parts": fold_parts(names),
             "folds": {str(f): {"train": fold_subjects(names, f, "train"), "test": fold_subjects(names, f, "test")} for f in (1, 2, 3)},
@@ -876,14 +1021,18 @@ def synth_cli(argv: list[str] | None = None) -> None:
     ap.add_argument("--videos", type=int, default=2, help="videos per subject")
     ap.add_argument("--out", required=True, help="output directory (absent or empty)")
     ap.add_argument("--seed", type=int, default=0, help="random seed; the same seed gives the same bytes")
-    ap.add_argument("--label-noise", type=float, default=0.0, help="fraction of labels flipped in labels/ (clean ones stay in labels_clean/)")
+    ap.add_argument("--label-noise", type=float, default=0.0, help="the noise model's rate: for symmetric the fraction of labels flipped "
+                    "in labels/, for the others the share of clean positive frames mislabelled (clean labels stay in labels_clean/)")
+    ap.add_argument("--noise-model", default="symmetric", help="label noise model and the range of its rate: " +
+                    ", ".join(f"{k} ({lo:g}-{hi:g})" for k, (lo, hi) in NOISE_MODELS.items()) + " (default symmetric)")
     ap.add_argument("--size", type=int, default=256, help="image side in pixels (64..1024)")
     ap.add_argument("--workers", type=int, default=1, help="processes rendering subjects in parallel")
     ap.add_argument("--overwrite", action="store_true", help="replace an existing SynthAU dataset at --out")
     a = ap.parse_args(argv)
     t0 = time.perf_counter()
     try:
-        root = make_synthau(a.out, a.profile, a.subjects, a.frames, a.seed, a.label_noise, a.size, a.videos, a.workers, a.overwrite)
+        root = make_synthau(a.out, a.profile, a.subjects, a.frames, a.seed, a.label_noise, a.size, a.videos, a.workers, a.overwrite,
+                            a.noise_model)
     except (ValueError, FileExistsError) as e:
         ap.error(str(e))
     except OSError as e:    # e.g. --out under a regular file, no permission, disk full: one line, no traceback
@@ -894,6 +1043,7 @@ def synth_cli(argv: list[str] | None = None) -> None:
     print(f"SynthAU ({meta['profile']}): {meta['n_images']} images of {len(meta['subjects'])} subjects in {root} "
           f"({dt:.1f}s, {meta['n_images'] / dt:.0f} images/s)")
     print("occurrence (clean):", " ".join(f"{k}={v:.3f}" for k, v in meta["occurrence_clean"].items()))
+    print(f"label noise: {meta['noise_model']} at {meta['label_noise']:g}, realised {meta['noise_rate']:.4f} ({meta['noise_rate_measure']})")
 
 # %% ../nbs/02_synth.ipynb #5616a876
 def render_rate(n: int = 200, size: int = 256, seed: int = 0) -> float:
