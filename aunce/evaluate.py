@@ -21,10 +21,11 @@ from .train import derive_seed, autocast, resolve_device
 
 # %% auto #0
 __all__ = ['PAPER_F1', 'PAPER_TABLE6', 'PAPER_TABLE7', 'PAPER_TABLE8', 'PAPER_FIG5', 'CHANCE_MARGIN', 'CONTRASTIVE_METHODS',
-           'ABLATION_PARTS', 'NO_REWEIGHTING', 'paper_f1', 'auc_per_au', 'score_table', 'Probe', 'predict_probs',
-           'train_linear_probe', 'extract_features', 'EvalResult', 'linear_eval', 'evaluate_classifier', 'mean_std',
-           'format_mean_std', 'runs_table', 'verdict', 'results_table', 'print_results_table', 'Experiment',
-           'run_experiment', 'ablation_config']
+           'ABLATION_PARTS', 'NO_REWEIGHTING', 'POWER', 'paper_f1', 'auc_per_au', 'score_table', 'Probe',
+           'predict_probs', 'train_linear_probe', 'extract_features', 'EvalResult', 'linear_eval',
+           'evaluate_classifier', 'mean_std', 'format_mean_std', 'runs_table', 'verdict', 'results_table',
+           'print_results_table', 'Experiment', 'run_experiment', 'ablation_config', 'paired_difference',
+           'claim_verdict', 'pair_runs', 'compare_methods', 'subject_counts', 'f1_from_counts', 'bootstrap_paired']
 
 # %% ../nbs/11_evaluate.ipynb #af854466
 PAPER_F1: dict[str, dict[str, float]] = {
@@ -377,3 +378,115 @@ def ablation_config(base, model: str):
     off = NO_REWEIGHTING[base.neg_power]
     return dataclasses.replace(base, method="aunce", use_au_weights=w, p=base.p if ps else (1.0, 0.0, 0.0, 0.0),
                                beta_min=base.beta_min if ns else off, beta_maj=base.beta_maj if ns else off)
+
+# %% ../nbs/11_evaluate.ipynb #p17code1
+POWER: float = 0.80       # the power of the minimum detectable difference
+
+def _t_quantile(q: float, df: np.ndarray) -> np.ndarray:
+    from scipy import stats
+    return stats.t.ppf(q, df)
+
+def paired_difference(a, b, confidence: float = 0.95, power: float = POWER) -> dict:
+    """The mean paired difference `a - b` over matched runs (last axis) with its t interval and the minimum
+    detectable difference. `a`, `b`: (..., n) arrays of one metric, pair i of both from the same fold and seed.
+    Returns arrays of the leading shape (floats for 1-d input): n, mean, sd, lo, hi, mdd; NaN interval when n < 2."""
+    a, b = np.asarray(a, float), np.asarray(b, float)
+    if a.shape != b.shape: raise ValueError(f"a {a.shape} and b {b.shape} must be paired: the same shape")
+    if not 0 < confidence < 1: raise ValueError(f"confidence must be in (0, 1), got {confidence!r}")
+    if not 0 < power < 1: raise ValueError(f"power must be in (0, 1), got {power!r}")
+    d = a - b
+    n = d.shape[-1]
+    mean = d.mean(-1) if n else np.full(d.shape[:-1], np.nan)
+    sd = d.std(-1, ddof=1) if n > 1 else np.full(d.shape[:-1], np.nan)
+    se = sd / np.sqrt(max(n, 1))
+    tq = _t_quantile(0.5 + confidence / 2, n - 1) if n > 1 else np.nan
+    mdd = (tq + _t_quantile(power, n - 1)) * se if n > 1 else np.full(d.shape[:-1], np.nan)
+    out = dict(n=n, mean=mean, sd=sd, lo=mean - tq * se, hi=mean + tq * se, mdd=mdd)
+    return {k: (float(v) if np.ndim(v) == 0 else v) for k, v in out.items()}
+
+def claim_verdict(lo: float, hi: float, effect: float | None = None, direction: int = 1) -> str:
+    """SPEC §7's verdict on a claim that `a - b` is `direction` (+1: a larger, -1: a smaller), from its interval
+    (lo, hi): 'holds' when it excludes 0 on the claimed side, 'does not hold' when it excludes the paper's `effect`
+    (on the side away from the claim; with no effect given, when it lies on the wrong side of 0), else 'cannot tell'."""
+    if direction not in (1, -1): raise ValueError(f"direction must be +1 or -1, got {direction!r}")
+    if effect is not None and np.sign(effect) not in (0, direction):
+        raise ValueError(f"effect={effect} has the sign opposite to direction={direction}")
+    if not (np.isfinite(lo) and np.isfinite(hi)): return "cannot tell"
+    if lo > hi: raise ValueError(f"lo={lo} > hi={hi}")
+    lo, hi = (lo, hi) if direction == 1 else (-hi, -lo)
+    if lo > 0: return "holds"
+    if hi < (abs(effect) if effect is not None else 0.0): return "does not hold"
+    return "cannot tell"
+
+# %% ../nbs/11_evaluate.ipynb #p17code2
+def pair_runs(runs: pd.DataFrame, a: str, b: str, metric: str, on: Sequence[str] = ("fold", "seed"),
+              label: str = "name") -> pd.DataFrame:
+    """The runs of methods `a` and `b` (values of column `label`) matched on `on`: a frame indexed by `on` with
+    columns `a` and `b` (the `metric`), only keys where both ran. Two runs of one method on one key is an error."""
+    missing = [c for c in [label, metric, *on] if c not in runs.columns]
+    if missing: raise ValueError(f"runs has no column(s) {missing}")
+    sides = {}
+    for m in (a, b):
+        r = runs[runs[label] == m]
+        dup = r[r.duplicated(list(on), keep=False)]
+        if len(dup): raise ValueError(f"{label}={m!r} has {len(dup)} runs on {len(dup.drop_duplicates(list(on)))} key(s) of "
+                                      f"{list(on)} (e.g. {dup[list(on)].iloc[0].tolist()}): runs of two configurations are mixed")
+        sides[m] = r.set_index(list(on))[metric]
+    return pd.concat({a: sides[a], b: sides[b]}, axis=1, join="inner").sort_index() if a != b else \
+        pd.DataFrame({a: sides[a], b: sides[a]})
+
+def compare_methods(runs: pd.DataFrame, a: str, b: str, metric: str, effect: float | None = None, direction: int = 1,
+                    on: Sequence[str] = ("fold", "seed"), label: str = "name", confidence: float = 0.95) -> dict:
+    "`pair_runs` then `paired_difference` and `claim_verdict`: n, mean, sd, lo, hi, mdd, effect, verdict."
+    p = pair_runs(runs, a, b, metric, on, label)
+    r = paired_difference(p[a].to_numpy(float), p[b].to_numpy(float), confidence)
+    return {**r, "effect": effect, "verdict": claim_verdict(r["lo"], r["hi"], effect, direction)}
+
+# %% ../nbs/11_evaluate.ipynb #p17code3
+def subject_counts(pred, labels, subjects: Sequence) -> tuple[list, np.ndarray]:
+    """Per subject, per AU, the confusion counts of 0/1 predictions against 0/1 labels (labels < 0: unknown, skipped).
+    Shapes: pred, labels (N, K); subjects (N,). Returns (subjects in order of first appearance, (S, K, 3) int64 of
+    TP, FP, FN)."""
+    p, y = np.asarray(pred), np.asarray(labels)
+    if p.shape != y.shape or p.ndim != 2: raise ValueError(f"pred {p.shape} and labels {y.shape} must both be (N, K)")
+    subjects = np.asarray(subjects)
+    if subjects.shape != (len(p),): raise ValueError(f"subjects must have one entry per frame ({len(p)}), got {subjects.shape}")
+    names, first, inv = np.unique(subjects, return_index=True, return_inverse=True)
+    order = np.argsort(first); rank = np.empty_like(order); rank[order] = np.arange(len(order))
+    inv = rank[inv.ravel()]
+    known, pos, hit = y >= 0, p == 1, y == 1
+    out = np.zeros((len(names), p.shape[1], 3), np.int64)
+    for j, m in enumerate((pos & hit, pos & ~hit & known, ~pos & hit)): np.add.at(out[..., j], inv, m.astype(np.int64))
+    return names[order].tolist(), out
+
+def f1_from_counts(counts: np.ndarray) -> np.ndarray:
+    "Per-AU F1 (%) from (..., K, 3) TP/FP/FN counts; 0 where an AU has neither a positive nor a prediction (as `f1_per_au`)."
+    c = np.asarray(counts, float)
+    den = 2 * c[..., 0] + c[..., 1] + c[..., 2]
+    return 100 * np.where(den > 0, 2 * c[..., 0] / np.maximum(den, 1), 0.0)
+
+def bootstrap_paired(counts_a, counts_b, n_boot: int = 2000, seed: int = 0, confidence: float = 0.95) -> dict:
+    """Bootstrap over test subjects of the mean-F1 difference a - b. `counts_a`, `counts_b`: `subject_counts` arrays
+    (S, K, 3) of the two methods on the same subjects, or lists of them, one per run pair. Draw order: one
+    `np.random.default_rng(seed)`, then per pair `integers(0, S, (n_boot, S))`. Returns mean (observed mean
+    difference), lo, hi (percentile interval), sd (of the draws), n_pairs, n_boot."""
+    A = [counts_a] if np.ndim(counts_a) == 3 else list(counts_a)
+    B = [counts_b] if np.ndim(counts_b) == 3 else list(counts_b)
+    if len(A) != len(B) or not A: raise ValueError(f"need the same number (>= 1) of runs of a and b, got {len(A)} and {len(B)}")
+    if n_boot < 1: raise ValueError(f"n_boot must be >= 1, got {n_boot}")
+    if not 0 < confidence < 1: raise ValueError(f"confidence must be in (0, 1), got {confidence!r}")
+    rng = np.random.default_rng(seed)
+    obs, draws = [], np.zeros(n_boot)
+    for a, b in zip(A, B):
+        a, b = np.asarray(a), np.asarray(b)
+        if a.shape != b.shape: raise ValueError(f"counts of a {a.shape} and b {b.shape} differ: not the same test subjects")
+        S = a.shape[0]
+        idx = rng.integers(0, S, (n_boot, S))
+        W = np.zeros((n_boot, S)); np.add.at(W, (np.arange(n_boot)[:, None], idx), 1.0)   # multiplicities
+        fa = f1_from_counts((W @ a.reshape(S, -1)).reshape(n_boot, *a.shape[1:])).mean(-1)
+        fb = f1_from_counts((W @ b.reshape(S, -1)).reshape(n_boot, *b.shape[1:])).mean(-1)
+        draws += (fa - fb) / len(A)
+        obs.append(f1_from_counts(a.sum(0)).mean() - f1_from_counts(b.sum(0)).mean())
+    q = (1 - confidence) / 2
+    return dict(mean=float(np.mean(obs)), lo=float(np.quantile(draws, q)), hi=float(np.quantile(draws, 1 - q)),
+                sd=float(draws.std(ddof=1)) if n_boot > 1 else float("nan"), n_pairs=len(A), n_boot=n_boot)
