@@ -66,15 +66,43 @@ def binarize(probs, threshold: float | Sequence[float] | np.ndarray = 0.5) -> np
         raise ValueError(f"threshold has {t.shape[0]} values for {p.shape[1]} AUs")
     return (p >= t).astype(np.int64)
 
-def tune_thresholds(probs, labels, grid: Sequence[float] | None = None) -> np.ndarray:
-    """Per-AU threshold from `grid` (default 0.05..0.95) maximising the pooled F1 on (probs, labels); ties -> the one nearest 0.5.
+def tune_thresholds(probs, labels, grid: Sequence[float] | None = None, *, min_count: int = 10,
+                    max_positive_share: float = 0.95, auc_floor: float = 0.55) -> np.ndarray:
+    """Per-AU threshold maximising the pooled F1 on (probs, labels); ties -> the one nearest 0.5.
 
-    Shape: probs (N, K), labels (N, K) -> (K,)."""
+    Candidates: `grid` when given; by default 0.05..0.95 in steps of 0.05 together with the 5 %..95 % quantiles of
+    each AU's known-label scores (so a model whose scores for an AU all lie in a narrow band still gets a threshold
+    inside it). Guards, so tuning on a small or noisy validation split never collapses a learned AU into
+    "predict all": an AU with fewer than `min_count` known positives or negatives keeps 0.5; an AU whose validation
+    AUC is above `auc_floor` may only take thresholds that call at most `max_positive_share` of its known frames
+    present (0.5 if none does). An AU at or below `auc_floor` may take any threshold: for a model that has not
+    learned it, calling every frame present is the honest best F1.
+
+    Shape: probs (N, K), labels (N, K) in {1, 0, -1} -> (K,)."""
     p = _np(probs, "probs"); y = _np(labels, "labels")
-    grid = np.round(np.arange(0.05, 0.951, 0.05), 10) if grid is None else np.asarray(grid, dtype=np.float64)
-    order = np.argsort(np.abs(grid - 0.5), kind="stable")
-    scores = np.stack([f1_per_au(binarize(p, t), y) for t in grid[order]])  # (G, K)
-    return grid[order][scores.argmax(0)]
+    _check(binarize(p, 0.5), y)
+    fixed = np.round(np.arange(0.05, 0.951, 0.05), 10) if grid is None else np.asarray(grid, dtype=np.float64)
+    out = np.full(p.shape[1], 0.5)
+    for k in range(p.shape[1]):
+        m = y[:, k] >= 0
+        yk, pk = y[m, k], p[m, k]
+        if min(int((yk == 1).sum()), int((yk == 0).sum())) < min_count: continue
+        g = fixed if grid is not None else np.unique(np.concatenate([fixed, np.quantile(pk, np.linspace(0.05, 0.95, 19))]))
+        g = g[np.argsort(np.abs(g - 0.5), kind="stable")]
+        dec = pk[None, :] >= g[:, None]                                       # (G, n)
+        tp, fp = (dec & (yk == 1)).sum(1), (dec & (yk == 0)).sum(1)
+        f1 = 2 * tp / np.maximum(2 * tp + fp + (yk == 1).sum() - tp, 1)
+        ok = dec.mean(1) <= max_positive_share if _auc(pk, yk) > auc_floor else np.ones(len(g), bool)
+        if ok.any(): out[k] = g[np.flatnonzero(ok)[f1[ok].argmax()]]
+    return out
+
+def _auc(score: np.ndarray, y: np.ndarray) -> float:
+    "ROC AUC in [0, 1] of `score` for binary `y` (ties count half; Mann-Whitney). Shape: score (N,), y (N,) in {0, 1}."
+    from scipy.stats import rankdata
+    n1, n0 = int((y == 1).sum()), int((y == 0).sum())
+    if n1 == 0 or n0 == 0: return float("nan")
+    r = rankdata(score)
+    return float((r[y == 1].sum() - n1 * (n1 + 1) / 2) / (n1 * n0))
 
 # %% ../nbs/05_metrics.ipynb #1da27712
 def au_metrics(pred, labels, aus: Sequence[int] | None = None) -> pd.DataFrame:
