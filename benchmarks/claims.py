@@ -1,15 +1,23 @@
-"""The paper's claims measured on SynthAU (issue 9): every run of the study, resumable, one process per core.
+"""The paper's claims measured on SynthAU (issues 9 and 17): every run of the study, resumable, one process per core.
 
     .venv/bin/python benchmarks/claims.py --out benchmarks/results/claims          # the full study (measured: 4.1 CPU h, about 2.2 h on 2 cores)
     .venv/bin/python benchmarks/claims.py --out /tmp/claims-quick --quick          # the whole pipeline on a tiny grid
     .venv/bin/python benchmarks/claims.py --out runs/claims --items 3 --procs 4    # one item, four processes
     .venv/bin/python benchmarks/claims.py --out runs/claims --summary-only         # rewrite summary.md from runs.csv
+    .venv/bin/python benchmarks/claims.py --out runs/claims --items 3 --seeds 0,1 --dry-run   # a subset: its size and time
+
+A subset (`--items`, `--seeds`, `--folds`, `--noise`, `--noise-models`, the sweeps) runs only its cells; the study in
+`--out` then covers the union of every subset run there (config.json), and summary.md reads all of it. The settings
+that change what a run measures (`--subjects`, `--frames`, `--videos`, `--image-size`, `--epochs`, `--batch-size`,
+`--probe-epochs`, `--pretrain-epochs`, `--monitor-frames`, `--profile`, `--synth-seed`, `--quick`) cannot change
+in a resumed study: that is an error naming the option, so runs.csv never mixes rows of two configurations.
 
 Items (the issue's numbering; every cell on `--seeds`, items 1-2 on every fold of `--folds`, items 3-5 on its first):
 1. WCE, per-AU SupCon, AUNCE `scratch` and AUNCE `paper`, same encoder, data and budget.
 2. Table VII's models A-E under the `paper` and under the `scratch` preset.
-3. label_noise 0, 0.2, 0.4 x {WCE, SupCon, AUNCE without PS (model D under `scratch`: p=(1,0,0,0)), AUNCE with PS
-   at Table VIII's best p (0.15,0.15,0.7,0) and at the `scratch` p (0,0,1,0)}.
+3. label noise: clean labels, and each SynthAU noise model of `--noise-models` (symmetric, boundary, missed_weak,
+   coder: `aunce.synth.NOISE_MODELS`) at each nonzero rate of `--noise` x {WCE, SupCon, AUNCE without PS (model D
+   under `scratch`: p=(1,0,0,0)), AUNCE with PS at Table VIII's best p (0.15,0.15,0.7,0) and at the `scratch` p (0,0,1,0)}.
 4. NS off (model C) vs on (model E) for neg_power `beta`, `paper_eq4` and `hcl` under `scratch` (per-AU F1 against
    the AU's occurrence rate), and Fig. 5's sweeps for `beta` and `hcl`: beta_min 0.8..1.8 (step 0.2) at beta_maj 0.4,
    beta_maj 0.2..1.2 (step 0.2) at beta_min 1.2.
@@ -20,13 +28,19 @@ Items (the issue's numbering; every cell on `--seeds`, items 1-2 on every fold o
 
 A run is identified by a key hashed from its full TrainConfig (minus where and how it runs) and the probe epochs, so
 a run that serves several cells (AUNCE@scratch is item 1's AUNCE, item 2's E@scratch, item 3's PS run at noise 0.2,
-item 4's hcl NS-on run, ...) runs once. Finished runs are read back from `DIR/runs.csv` (one row per run: every
-summary metric, per-AU clean tuned F1 and training-split occurrence rate, the kept epoch, best val AUC, the last and
-kept-epoch mean cosine and embedding spread, seconds), appended by the parent as workers finish. Runs go to a pool
-of `--procs` processes (default: every core), each with one torch thread. `DIR/summary.md` (a table per item and the
-verdict table) is written from the CSV at the end; `nbs/results_synthau.ipynb` draws the same tables and the figures.
+item 4's hcl NS-on run, ...) runs once. Finished runs are read back from `DIR/runs.csv` (one row per run: the
+method `name`, `noise_model`, `label_noise`, `fold`, `seed`, `pretrained_start` (none | simclr), every summary metric,
+per-AU clean tuned F1 and training-split occurrence rate on noisy and clean labels, the kept epoch, best val AUC, the
+last and kept-epoch mean cosine and embedding spread, seconds), appended by the parent as workers finish, and
+`DIR/subjects.csv` (per run, test subject and AU: TP, FP, FN at the tuned thresholds on the clean labels, for the
+bootstrap over test subjects). Runs go to a pool
+of `--procs` processes (default: every core), each with one torch thread. `DIR/summary.md` (the paired verdict per claim: mean
+paired difference over folds x seeds with its 95 % t interval, the bootstrap interval over test subjects, the minimum
+detectable difference and the three-way verdict of SPEC §7, `aunce.evaluate.compare_methods`; then issue 9's verdict
+table and a table per item) is written from the CSV at the end; `nbs/results_synthau.ipynb` draws the same tables and the figures.
 
-Size of the full study (the defaults), and how it was chosen. The grid has 222 distinct runs (3 folds x 3 seeds:
+Size of the full study as issue 9 ran it (3 seeds, symmetric noise 0/0.2/0.4), and how it was chosen; the defaults
+now take 5 seeds and every noise model (`--dry-run` prints the grid's size and projected time). The grid has 222 distinct runs (3 folds x 3 seeds:
 item 1 36, item 2 +72; fold 1 x 3 seeds: item 3 +33, item 4 +72, item 5 +9) and one pretraining job. Measured at
 36 subjects x 96 frames, 96 px, 10 epochs, one thread (`benchmarks/results/compare_synthau_runs.csv`): WCE 109 s,
 SupCon 139 s, AUNCE `scratch` (flip views) 117 s, AUNCE `paper` (SimCLR views) 226 s a run; 63 of the 222 runs
@@ -38,7 +52,8 @@ were 3-9 of 10, mean 6.8): 222 runs project to about 7.3 CPU hours plus about 0.
 the 36 x 96 pretraining frames), 3.8 h on 2 cores. The script prints its own projection before it starts (and
 recalibrates it on the runs already in runs.csv). Smaller images or fewer subjects were not taken: the issue
 reports WCE at only about AUC 66 at 96 px, so the headroom is the thing not to spend.
-`--quick` (6 subjects x 24 frames, 32 px, 1 epoch, 2 probe epochs, 1 fold, 1 seed, two values per sweep) runs every
+`--quick` (6 subjects x 24 frames in 6 videos, so that every AU is present in fold 1's training subjects under
+every noise model at 0.2, 32 px, 1 epoch, 2 probe epochs, 1 fold, 1 seed, two values per sweep) runs every
 item end to end in a few minutes; its numbers mean nothing.
 """
 from __future__ import annotations
@@ -57,13 +72,20 @@ except ModuleNotFoundError:  # run from a checkout without `pip install -e .`
 from compare import method_config, parse_value, to_markdown, run_row, METRICS  # noqa: E402
 from aunce.train import TrainConfig, check_writable_dir, write_json  # noqa: E402
 from aunce.evaluate import verdict as chance_verdict, mean_std, format_mean_std, PAPER_TABLE7, PAPER_TABLE6, PAPER_TABLE8, PAPER_FIG5, PAPER_F1  # noqa: E402
+from aunce.evaluate import compare_methods, pair_runs, bootstrap_paired  # noqa: E402
 
 FULL = dict(subjects=36, frames=96, videos=12, image_size=96, epochs=8, batch_size=32, probe_epochs=30,
-            pretrain_epochs=20, monitor_frames=1024, folds="1,2,3", seeds="0,1,2",
-            noise="0,0.2,0.4", beta_min="0.8,1.0,1.2,1.4,1.6,1.8", beta_maj="0.2,0.4,0.6,0.8,1.0,1.2")
-QUICK = dict(subjects=6, frames=24, videos=2, image_size=32, epochs=1, batch_size=16, probe_epochs=2,
+            pretrain_epochs=20, monitor_frames=1024, folds="1,2,3", seeds="0,1,2,3,4",
+            noise="0,0.15,0.3", noise_models="symmetric,boundary,missed_weak,coder", beta_min="0.8,1.0,1.2,1.4,1.6,1.8", beta_maj="0.2,0.4,0.6,0.8,1.0,1.2")
+QUICK = dict(subjects=6, frames=24, videos=6,   # 6 short videos: every AU present in fold 1's training subjects under every noise model
+             image_size=32, epochs=1, batch_size=16, probe_epochs=2,
              pretrain_epochs=1, monitor_frames=64, folds="1", seeds="0",
-             noise="0.2,0.4", beta_min="0.8,1.2", beta_maj="0.2,0.4")
+             noise="0.2", noise_models="symmetric,boundary,missed_weak,coder", beta_min="0.8,1.2", beta_maj="0.2,0.4")
+# what a run measures (a resumed study keeps these) and which cells are run (a resumed study covers the union)
+CONFIG_ARGS = ("subjects", "frames", "videos", "image_size", "epochs", "batch_size", "probe_epochs", "pretrain_epochs",
+               "monitor_frames", "profile", "synth_seed", "quick")
+SELECTION_ARGS = ("items", "folds", "seeds", "noise", "noise_models", "beta_min", "beta_maj")
+LEGACY_ARGS = dict(noise_models="symmetric")   # config.json of a study older than these options
 BEST_P, SCRATCH_P = (0.15, 0.15, 0.7, 0.0), (0.0, 0.0, 1.0, 0.0)
 FORMS = ("beta", "paper_eq4", "hcl")
 SWEEP_FORMS = ("beta", "hcl")
@@ -78,6 +100,25 @@ REF_WORK = 36 * 96 * 10
 # ---------------------------------------------------------------------------------------------------------- the grid
 def floats(text: str) -> list[float]: return [float(x) for x in str(text).split(",") if x != ""]
 def ints(text: str) -> list[int]: return [int(x) for x in str(text).split(",") if x != ""]
+def names(text: str) -> list[str]: return [x.strip() for x in str(text).split(",") if x.strip()]
+
+
+def check_noise_args(a) -> None:
+    "Every model of --noise-models known and every rate of --noise in its range; else a ValueError naming the option."
+    from aunce.synth import NOISE_MODELS, check_noise
+    models = names(a.noise_models)
+    if not models: raise ValueError("--noise-models is empty: give at least one of " + ", ".join(NOISE_MODELS))
+    for m in models:
+        if m not in NOISE_MODELS: raise ValueError(f"--noise-models: {m!r} is not one of {list(NOISE_MODELS)}")
+        for r in floats(a.noise):
+            try: check_noise(m, r)
+            except ValueError: raise ValueError(f"--noise: rate {r:g} is outside the range of noise model {m!r} "
+                                                f"({NOISE_MODELS[m][0]:g} to {NOISE_MODELS[m][1]:g})") from None
+
+
+def noise_group(noise: float, model: str) -> str:
+    "Item 3's group of a noise cell: 'clean labels' at rate 0 (the same for every model), else '<model> <rate>'."
+    return "clean labels" if noise == 0 else f"{model} {noise:g}"
 
 
 def base_config(a) -> dict:
@@ -93,6 +134,7 @@ def pretrain_path(a) -> str: return str(Path(a.out).resolve() / "pretrain" / "ba
 
 def run_key(cfg: TrainConfig, probe_epochs: int) -> str:
     d = {k: v for k, v in cfg.to_dict().items() if k not in RUNTIME}
+    if d.get("noise_model") == "symmetric": del d["noise_model"]   # the keys of studies from before noise models
     d["pretrained_path"] = Path(d["pretrained_path"]).name if d["pretrained_path"] else ""
     d["probe_epochs"] = probe_epochs
     return hashlib.sha1(json.dumps(d, sort_keys=True, default=list).encode()).hexdigest()[:12]
@@ -117,12 +159,14 @@ def build_grid(a) -> list[dict]:
         for preset in ("paper", "scratch"):
             for m in "ABCDE": add(2, preset, m, f"{m}@{preset}", fs=folds)
     if 3 in items:
-        for noise in floats(a.noise):
-            n = {"label_noise": noise}
-            add(3, f"noise {noise:g}", "WCE", "WCE", n, x=noise)
-            add(3, f"noise {noise:g}", "SupCon", "SupCon", n, x=noise)
-            add(3, f"noise {noise:g}", "AUNCE no PS (D)", "D@scratch", n, x=noise)
-            for p in (BEST_P, SCRATCH_P): add(3, f"noise {noise:g}", PS_LABEL[p], "AUNCE@scratch", dict(n, p=p), x=noise)
+        rates = floats(a.noise)
+        levels = ([(0.0, "symmetric")] if 0 in rates else []) + [(r, m) for m in names(a.noise_models) for r in rates if r > 0]
+        for noise, model in levels:
+            n, g = {"label_noise": noise, "noise_model": model}, noise_group(noise, model)
+            add(3, g, "WCE", "WCE", n, x=noise)
+            add(3, g, "SupCon", "SupCon", n, x=noise)
+            add(3, g, "AUNCE no PS (D)", "D@scratch", n, x=noise)
+            for p in (BEST_P, SCRATCH_P): add(3, g, PS_LABEL[p], "AUNCE@scratch", dict(n, p=p), x=noise)
     if 4 in items:
         for form in FORMS:
             add(4, f"NS {form}", "NS off", "C@scratch", {"neg_power": form})
@@ -172,7 +216,7 @@ def do_data(cfg: TrainConfig) -> str:
 
 def do_run(cell: dict, probe_epochs: int, run_dir: str) -> dict:
     "Train and evaluate one cell; its CSV row."
-    from aunce.train import prepare_data, synth_root
+    from aunce.train import prepare_data, synth_root, split_train_val
     from aunce.evaluate import run_experiment
     cfg = dataclasses.replace(cell["cfg"], out_dir=run_dir)
     dk = (str(synth_root(cfg)), cfg.fold)
@@ -182,13 +226,36 @@ def do_run(cell: dict, probe_epochs: int, run_dir: str) -> dict:
     h = ex.train.history
     best = h[h["epoch"] == ex.train.best_epoch] if ("epoch" in h and ex.train.best_epoch is not None) else h.iloc[[-1]]
     rates = np.asarray(ex.train.stats["rates"], dtype=float) * 100
+    tr, _ = split_train_val(cfg, _DATA[dk][0])              # the training part the run saw (validation subjects out)
+    clean = np.asarray(tr.clean_labels, dtype=float).mean(0) * 100 if tr.clean_labels is not None else rates * np.nan
     return {"key": cell["key"], "name": cell["name"], "method": cfg.method, "preset": cfg.preset,
-            "label_noise": cfg.label_noise, "neg_power": cfg.neg_power, "beta_min": cfg.beta_min,
+            "noise_model": cfg.noise_model, "label_noise": cfg.label_noise, "neg_power": cfg.neg_power, "beta_min": cfg.beta_min,
             "beta_maj": cfg.beta_maj, "p": ",".join(f"{v:g}" for v in cfg.p), "use_au_weights": cfg.use_au_weights,
-            "pretrained": bool(cfg.pretrained_path), "fold": cfg.fold, "seed": cfg.seed,
+            "pretrained": bool(cfg.pretrained_path), "pretrained_start": "simclr" if cfg.pretrained_path else "none",
+            "fold": cfg.fold, "seed": cfg.seed,
             **run_row(ex, time.perf_counter() - t),
             **{f"best_{k}": float(best[k].iloc[0]) for k in ("mean_cos", "emb_std") if k in h},
-            **{f"AU{au} rate": float(r) for au, r in zip(ex.train.aus, rates)}, "run_dir": run_dir}
+            **{f"AU{au} rate": float(r) for au, r in zip(ex.train.aus, rates)},
+            **{f"AU{au} clean rate": float(r) for au, r in zip(ex.train.aus, clean)}, "run_dir": run_dir,
+            "_counts": subject_rows(ex, cfg, _DATA[dk][1], cell["key"])}
+
+
+def subject_rows(ex, cfg: TrainConfig, test, key: str) -> list[dict]:
+    """Per test subject and AU, TP/FP/FN of the run's predictions at its tuned thresholds against the clean test
+    labels (`aunce.evaluate.subject_counts`): the run's test predictions computed again from its encoder and probe."""
+    import torch
+    from aunce.evaluate import extract_features, predict_probs, subject_counts, CONTRASTIVE_METHODS
+    from aunce.data import AUDataset
+    from aunce.transforms import eval_transform
+    from aunce.train import aligned_size
+    ds = AUDataset(test, transform=eval_transform(cfg.image_size), size=aligned_size(cfg))
+    kw = dict(batch_size=max(64, cfg.batch_size), device=cfg.device, precision=cfg.precision)
+    if cfg.method in CONTRASTIVE_METHODS: probs = predict_probs(ex.eval.head, extract_features(ex.train.encoder, ds, **kw)[0])
+    else: probs = torch.sigmoid(extract_features(ex.train.model, ds, **kw)[0]).double().numpy()
+    pred = (probs >= np.asarray(ex.eval.thresholds)[None]).astype(int)
+    subs, c = subject_counts(pred, np.asarray(test.clean_labels), test.subjects)
+    return [{"key": key, "subject": s, "au": f"AU{au}", "tp": int(c[i, k, 0]), "fp": int(c[i, k, 1]), "fn": int(c[i, k, 2])}
+            for i, s in enumerate(subs) for k, au in enumerate(ex.train.aus)]
 
 
 def do_pretrain(cfg: TrainConfig, epochs: int, path: str) -> dict:
@@ -249,7 +316,12 @@ def run_grid(a, cells: list[dict]) -> int:
     out = Path(a.out)
     csv = out / "runs.csv"
     rows = pd.read_csv(csv).to_dict("records") if csv.exists() else []
+    scsv = out / "subjects.csv"
+    counts = pd.read_csv(scsv).to_dict("records") if scsv.exists() else []
     have = {r["key"] for r in rows}
+    stray = len(have - {c["key"] for c in build_grid(load_args(out))}) if (out / "config.json").exists() else 0
+    if stray: print(f"claims: note: {stray} runs in {csv} belong to no cell of this study (another code version's "
+                    "configuration); they are kept but never read", flush=True)
     todo, seen = [], set()
     for c in cells:
         if c["key"] not in have and c["key"] not in seen: todo.append(c); seen.add(c["key"])
@@ -257,7 +329,7 @@ def run_grid(a, cells: list[dict]) -> int:
     ppath = pretrain_path(a)
     need_pre = any(c["cfg"].pretrained_path for c in todo) and not Path(ppath).exists()
     pre_cfg = dataclasses.replace(method_config("AUNCE@scratch", base_config(a)), synth_seed=a.synth_seed + 1000,
-                                  label_noise=0.0)
+                                  label_noise=0.0, noise_model="symmetric")
     # projected CPU time, recalibrated on the runs already measured here
     by_key = {c["key"]: c for c in cells}
     done_est = sum(estimate_seconds(by_key[r["key"]]["cfg"]) for r in rows if r["key"] in by_key)
@@ -308,7 +380,9 @@ def run_grid(a, cells: list[dict]) -> int:
                     waiting = []
                     continue
                 row = r["result"]
+                counts += row.pop("_counts")
                 rows.append(row); n_done += 1
+                pd.DataFrame(counts).to_csv(scsv, index=False)   # the counts first: a run in runs.csv has its counts
                 pd.DataFrame(rows).to_csv(csv, index=False)
                 left = len(todo) - n_done - failed
                 print(f"[{el:6.0f}s] {n_done}/{len(todo)} {c['name']:>14} fold {c['fold']} seed {c['seed']} "
@@ -321,7 +395,7 @@ def run_grid(a, cells: list[dict]) -> int:
 # ------------------------------------------------------------------------------------------------------- the summary
 def load_args(out: str | Path) -> argparse.Namespace:
     d = json.loads((Path(out) / "config.json").read_text())["args"]
-    return argparse.Namespace(**d)
+    return argparse.Namespace(**{**LEGACY_ARGS, **d})
 
 
 def collect(out: str | Path) -> pd.DataFrame:
@@ -332,7 +406,10 @@ def collect(out: str | Path) -> pd.DataFrame:
     a = load_args(out)
     cells = pd.DataFrame([{k: c[k] for k in ("item", "group", "label", "x", "key")} for c in build_grid(a)])
     runs = pd.read_csv(out / "runs.csv") if (out / "runs.csv").exists() else pd.DataFrame(columns=["key"])
-    aus = [c.split()[0] for c in runs if c.endswith(" rate")]
+    if "noise_model" not in runs: runs["noise_model"] = "symmetric"                # runs from before noise models
+    if "pretrained_start" not in runs and "pretrained" in runs:
+        runs["pretrained_start"] = np.where(runs["pretrained"].astype(bool), "simclr", "none")
+    aus = [c.split()[0] for c in runs if c.endswith(" rate") and not c.endswith(" clean rate")]
     if aus and len(runs):
         f1 = runs[[f"{au} f1_clean_tuned" for au in aus]].to_numpy()
         minority = clean_rates(runs, aus) < MINORITY_RATE
@@ -341,14 +418,22 @@ def collect(out: str | Path) -> pd.DataFrame:
 
 
 def clean_rates(runs: pd.DataFrame, aus: list[str]) -> np.ndarray:
-    """The training split's clean occurrence rates (%) of `aus`, one row per run, recovered from the noisy rates in
-    runs.csv: SynthAU flips a uniformly drawn `label_noise` fraction of all labels, so noisy = clean (1 - f) + (1 - clean) f
-    and clean = (noisy - f) / (1 - 2 f). At label_noise 0.2 every noisy rate is above 29 %, so a minority threshold on
-    the noisy rates would find no minority AU; on the clean rates bp4d's are AU1/2/4/15/23/24, the paper's own."""
+    """The training split's clean occurrence rates (%) of `aus`, one row per run: runs.csv's `AU* clean rate` where the
+    run recorded it, else recovered from the noisy rates of a symmetric-noise run: SynthAU's symmetric model flips a
+    uniformly drawn `label_noise` fraction of all labels, so noisy = clean (1 - f) + (1 - clean) f and
+    clean = (noisy - f) / (1 - 2 f) (NaN for the other noise models). At label_noise 0.2 every noisy rate is above
+    29 %, so a minority threshold on the noisy rates would find no minority AU; on the clean rates bp4d's are
+    AU1/2/4/15/23/24, the paper's own."""
     f = runs["label_noise"].to_numpy(float)[:, None] * 100
-    keep = np.abs(1 - 2 * f / 100) > 1e-9      # at label_noise 0.5 the labels say nothing: no clean rate (NaN)
+    sym = (runs["noise_model"] == "symmetric").to_numpy()[:, None] if "noise_model" in runs else True
+    keep = (np.abs(1 - 2 * f / 100) > 1e-9) & sym   # at label_noise 0.5 the labels say nothing: no clean rate (NaN)
     with np.errstate(divide="ignore", invalid="ignore"):
-        return np.where(keep, (runs[[f"{au} rate" for au in aus]].to_numpy(float) - f) / (1 - 2 * f / 100), np.nan)
+        est = np.where(keep, (runs[[f"{au} rate" for au in aus]].to_numpy(float) - f) / (1 - 2 * f / 100), np.nan)
+    have = [f"{au} clean rate" for au in aus]
+    if all(c in runs for c in have):
+        rec = runs[have].to_numpy(float)
+        est = np.where(np.isnan(rec), est, rec)
+    return est
 
 
 def stat(df: pd.DataFrame, metric: str = "f1_clean_tuned", **sel) -> dict | None:
@@ -519,21 +604,25 @@ def verdict_table(df: pd.DataFrame, a=None, curves: pd.DataFrame | None = None) 
                      verdict=conditional(res, "preset"), ours="; ".join(ours),
                      paper=" < ".join(f"{m} {v}" for m, v in paper_table7("ABCDE").items()),
                      runs="item 2: clean tuned F1, all folds x seeds"))
-    # 3: PS and label noise: at every noise level above 0, PS beats no PS (model D) and is above chance
-    noises = sorted(df.loc[df["item"] == 3, "x"].dropna().unique())
-    noisy = [x for x in noises if x > 0]
-    if noisy:
+    # 3: PS and label noise: under every noise model, at every noise level above 0, PS beats no PS (model D) and is above chance
+    d3 = df[df["item"] == 3]
+    noises = sorted(d3["x"].dropna().unique())
+    models = list(dict.fromkeys(d3.loc[d3["x"] > 0, "noise_model"])) if "noise_model" in d3 else []
+    if models:
         res, cells = {}, []
-        for x in noisy:
-            d = stat(df, item=3, x=x, label="AUNCE no PS (D)")
-            for lab in PS_LABEL.values():
-                res[f"{lab.replace('AUNCE PS ', '')} at noise {x:g}"] = beats_above_chance(
-                    stat(df, item=3, x=x, label=lab), d, stat(df, "auc_clean", item=3, x=x, label=lab))
-        for lab in ["WCE", "SupCon", "AUNCE no PS (D)", *PS_LABEL.values()]:
-            ss = [stat(df, item=3, x=x, label=lab) for x in noises]
-            aucs = [stat(df, "auc_clean", item=3, x=x, label=lab) for x in noises]
-            if all(ss): cells.append(f"{lab} " + " / ".join(f"{s_['mean']:.1f}" + (" (chance)" if at_chance(a) else "")
-                                                        for s_, a in zip(ss, aucs)))
+        for m in models:
+            dm = d3[(d3["noise_model"] == m) | (d3["x"] == 0)]
+            xs = sorted(dm["x"].dropna().unique())
+            for x in [x for x in xs if x > 0]:
+                d = stat(dm, x=x, label="AUNCE no PS (D)")
+                for lab in PS_LABEL.values():
+                    res[f"{lab.replace('AUNCE PS ', '')} at {m} {x:g}"] = beats_above_chance(
+                        stat(dm, x=x, label=lab), d, stat(dm, "auc_clean", x=x, label=lab))
+            for lab in ["WCE", "SupCon", "AUNCE no PS (D)", *PS_LABEL.values()]:
+                ss = [stat(dm, x=x, label=lab) for x in xs]
+                aucs = [stat(dm, "auc_clean", x=x, label=lab) for x in xs]
+                if all(ss): cells.append(f"{m}: {lab} " + " / ".join(f"{s_['mean']:.1f}" + (" (chance)" if at_chance(a) else "")
+                                                                 for s_, a in zip(ss, aucs)))
         rows.append(dict(claim="3. PS makes AUNCE robust to label noise (PS beats no PS, model D, at each noise > 0, above chance)",
                          verdict=conditional(res, ""),
                          ours=f"F1 at noise {' / '.join(f'{x:g}' for x in noises)}: " + "; ".join(cells),
@@ -593,6 +682,77 @@ def verdict_table(df: pd.DataFrame, a=None, curves: pd.DataFrame | None = None) 
     return pd.DataFrame(rows).set_index("claim")
 
 
+# the paper's effect of each paired claim (F1 points, a - b): Table VI MEGraph WCE -> AUNCE, Table VII A -> E, D -> E
+# (PS), C -> E on BP4D's minority AUs (NS); the pretrained start has no from-scratch number in the paper
+PAPER_EFFECT = {"1": round(PAPER_TABLE7["E"]["f1"] - next(r["f1"] for r in PAPER_TABLE6
+                                                         if r["backbone"].startswith("MEGraph") and r["loss"] == "WCE"), 1),
+                "2": round(PAPER_TABLE7["E"]["f1"] - PAPER_TABLE7["A"]["f1"], 1),
+                "3": round(PAPER_TABLE7["E"]["f1"] - PAPER_TABLE7["D"]["f1"], 1),
+                "4a": round(float(np.mean([PAPER_TABLE7["E"][a] - PAPER_TABLE7["C"][a]
+                                           for a in ("AU1", "AU2", "AU4", "AU15", "AU23", "AU24")])), 1),
+                "5": None}
+VERDICTS = ("holds", "does not hold", "cannot tell", "not measured")
+
+
+def read_counts(out: str | Path | None) -> dict[str, np.ndarray]:
+    "`subjects.csv` as {run key: (subjects, AUs, 3) TP/FP/FN}, subjects and AUs in file order (empty when absent)."
+    f = Path(out) / "subjects.csv" if out is not None else None
+    if f is None or not f.exists(): return {}
+    c = pd.read_csv(f)
+    res = {}
+    for key, g in c.groupby("key", sort=False):
+        subs, aus = list(dict.fromkeys(g["subject"])), list(dict.fromkeys(g["au"]))
+        m = g.set_index(["subject", "au"])[["tp", "fp", "fn"]].reindex(pd.MultiIndex.from_product([subs, aus]))
+        res[key] = m.to_numpy(np.int64).reshape(len(subs), len(aus), 3)
+    return res
+
+
+def paired_claims(df: pd.DataFrame) -> list[dict]:
+    "The comparisons behind each claim: claim, item, group, a and b (labels in the tables), metric, paper effect."
+    out = []
+    def add(claim, item, group, a, b, metric="f1_clean_tuned"):
+        out.append(dict(claim=claim, item=item, group=group, a=a, b=b, metric=metric, effect=PAPER_EFFECT[claim]))
+    for p in ("scratch", "paper"): add("1", 1, "same budget", f"AUNCE@{p}", "WCE")
+    for p in ("paper", "scratch"): add("2", 2, p, "E", "A")
+    d3 = df[(df["item"] == 3) & (df["x"] > 0)]
+    for g in dict.fromkeys(d3["group"]):
+        for lab in PS_LABEL.values(): add("3", 3, g, lab, "AUNCE no PS (D)")
+    for form in FORMS: add("4a", 4, f"NS {form}", "NS on", "NS off", "f1_minority")
+    for p in ("scratch", "paper", "WCE"): add("5", 5, p, "pretrained", "from scratch")
+    return out
+
+
+def paired_table(df: pd.DataFrame, out: str | Path | None = None, n_boot: int = 2000) -> pd.DataFrame:
+    """Per claim and comparison (SPEC §7): a - b paired over the folds x seeds both ran (`aunce.evaluate.compare_methods`):
+    pairs, mean difference, 95 % t interval (`lo`, `hi`, and as text), the 95 % bootstrap interval over test subjects (from `out/subjects.csv`;
+    tuned F1 only, every pair's counts needed), the minimum detectable difference, the paper's effect and the verdict
+    (holds / does not hold / cannot tell; 'not measured' without pairs)."""
+    counts = read_counts(out)
+    rows = []
+    for c in paired_claims(df):
+        d = df[(df["item"] == c["item"]) & (df["group"] == c["group"])]
+        row = dict(claim=c["claim"], comparison=f"{c['a']} - {c['b']}", where=c["group"], metric=c["metric"])
+        r = compare_methods(d, c["a"], c["b"], c["metric"], c["effect"], label="label") if len(d) else {"n": 0}
+        if not r["n"]:
+            rows.append(dict(row, pairs=0, difference=np.nan, lo=np.nan, hi=np.nan, ci95="", subjects_ci95="", mdd=np.nan,
+                             paper_effect=c["effect"], verdict="not measured")); continue
+        boot = ""
+        if c["metric"] == "f1_clean_tuned":
+            keys = pair_runs(d, c["a"], c["b"], "key", label="label")
+            if len(keys) and all(k in counts for k in keys.to_numpy().ravel()):
+                b = bootstrap_paired([counts[k] for k in keys[c["a"]]], [counts[k] for k in keys[c["b"]]], n_boot=n_boot)
+                boot = f"[{b['lo']:+.1f}, {b['hi']:+.1f}]"
+        rows.append(dict(row, pairs=r["n"], difference=round(r["mean"], 2), lo=r["lo"], hi=r["hi"],
+                         ci95=f"[{r['lo']:+.1f}, {r['hi']:+.1f}]" if np.isfinite(r["lo"]) else "n < 2",
+                         subjects_ci95=boot or "n/a", mdd=round(r["mdd"], 1) if np.isfinite(r["mdd"]) else np.nan,
+                         paper_effect=c["effect"], verdict=r["verdict"]))
+    t = pd.DataFrame(rows)
+    if len(t):
+        t["pairs"] = t["pairs"].astype(int)
+        t["paper_effect"] = [("none" if e is None or (isinstance(e, float) and np.isnan(e)) else f"{e:+.1f}") for e in t["paper_effect"]]
+    return t
+
+
 ITEM_TITLES = {1: "1. Contrastive vs cross-entropy", 2: "2. Table VII (models A-E) under both presets",
                3: "3. Positive sampling and label noise", 4: "4. Negative re-weighting and imbalance",
                5: "5. A pretrained encoder (self-supervised, no AU labels)"}
@@ -612,7 +772,15 @@ def write_summary(out: str | Path, quick: bool = False) -> str:
            "F1 (%) on the test fold against SynthAU's clean labels, per-AU thresholds tuned on held-out training "
            "subjects; mean ± std over runs; `f1_minority`: mean F1 of AUs with clean training rate below "
            f"{MINORITY_RATE:g} %; mean_cos / emb_std: the encoder's validation embeddings (collapse shows as mean cos "
-           "near 1); 'at chance': clean AUC within 2 points of 50.", "", "## Verdicts", "",
+           "near 1); 'at chance': clean AUC within 2 points of 50. Label noise: SynthAU's noise models "
+           f"{', '.join(names(a.noise_models))} (item 3; the other items train at symmetric 0.2).", "",
+           "## Verdicts: paired differences (SPEC §7)", "",
+           "Per claim, a - b over the folds x seeds both methods ran (tuned F1 on clean test labels; claim 4a the "
+           "minority-AU F1): the mean paired difference, its 95 % t interval over the pairs, the 95 % bootstrap interval "
+           "over test subjects, the minimum detectable difference (80 % power at 5 %), and the verdict: 'holds' when "
+           "the t interval excludes 0 in the claimed direction, 'does not hold' when it excludes the paper's effect, "
+           "'cannot tell' otherwise.", "", to_markdown(paired_table(df, out).drop(columns=["lo", "hi"]).set_index("claim")), "",
+           "## Issue 9's verdicts (means ± std, a difference of two standard errors)", "",
            to_markdown(verdict_table(df, a, curves))]
     for item, title in ITEM_TITLES.items():
         t = item_table(df, item)
@@ -645,16 +813,28 @@ def main(argv=None):
     a = ap.parse_args(argv)
     for k, v in (QUICK if a.quick else FULL).items():
         if getattr(a, k) is None: setattr(a, k, v)
+    try: check_noise_args(a)
+    except ValueError as e: ap.error(str(e))
     out = check_writable_dir(a.out, "--out"); out.mkdir(parents=True, exist_ok=True)
     a.out = str(out)
     if not a.summary_only:
         cfg_path = out / "config.json"
-        if cfg_path.exists():   # a resumed study keeps its size: finished runs of another size would not be read back
-            old = json.loads(cfg_path.read_text())["args"]
-            diff = {k: (old.get(k), getattr(a, k)) for k in list(FULL) + ["profile", "synth_seed", "quick"] if old.get(k) != getattr(a, k)}
-            if diff: print(f"claims.py: note: {out} was started with other settings {diff}; runs of the new grid are keyed by their config", flush=True)
-        cells = build_grid(a)
-        write_json({"argv": sys.argv if argv is None else ["benchmarks/claims.py", *argv], "args": vars(a)}, cfg_path)
+        cells = build_grid(a)                 # this call's cells; the study's config covers every subset run here
+        study = vars(a).copy()
+        if cfg_path.exists():   # a resumed study keeps its configuration, so runs.csv never mixes rows of two
+            old = {**LEGACY_ARGS, **json.loads(cfg_path.read_text())["args"]}
+            for k in CONFIG_ARGS:
+                if old.get(k) != getattr(a, k):
+                    opt = "--" + k.replace("_", "-")
+                    ap.error(f"{opt} is {getattr(a, k)!r} here but {old.get(k)!r} in the study at {out} (config.json): a "
+                             f"resumed study keeps its configuration so that runs.csv never mixes rows of two; pass "
+                             f"{opt} {old.get(k)} (or drop it), or choose another --out")
+            for k in SELECTION_ARGS:        # the union of the subsets run here
+                conv = floats if k in ("noise", "beta_min", "beta_maj") else ints if k in ("items", "folds", "seeds") else names
+                both = list(dict.fromkeys(conv(old.get(k, "")) + conv(getattr(a, k))))
+                if k != "noise_models": both = sorted(both)
+                study[k] = ",".join(f"{v:g}" if isinstance(v, float) else str(v) for v in both)
+        write_json({"argv": sys.argv if argv is None else ["benchmarks/claims.py", *argv], "args": study}, cfg_path)
         failed = run_grid(a, cells)
         if a.dry_run: return 0
     else: failed = 0

@@ -1,4 +1,5 @@
-"""benchmarks/claims.py --quick end to end (every item of issue 9 on a tiny grid), its resume, and
+"""benchmarks/claims.py --quick end to end (every item of issues 9 and 17 on a tiny grid, item 3 under every SynthAU
+noise model), its resume (a subset runs nothing new, a changed configuration is refused), the paired verdicts, and
 nbs/results_synthau.ipynb under papermill on its output. The numbers of --quick mean nothing."""
 import json, os, subprocess, sys
 from pathlib import Path
@@ -9,9 +10,10 @@ ROOT = Path(__file__).resolve().parents[1]
 ENV = dict(os.environ, OMP_NUM_THREADS="1", PYTHONHASHSEED="0", HF_HUB_OFFLINE="1")
 
 
-def claims(*args, cwd=ROOT):
+def claims(*args, cwd=ROOT, ok=True):
     p = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "claims.py"), *args], cwd=cwd, env=ENV,
                        capture_output=True, text=True, timeout=900)
+    if not ok: return p
     assert p.returncode == 0, p.stdout[-4000:] + p.stderr[-4000:]
     return p.stdout
 
@@ -31,20 +33,53 @@ def test_claims_quick_and_notebook(tmp_path):
                 "last_mean_cos", "last_emb_std", "AU1 f1_clean_tuned", "AU24 rate", "seconds"]:
         assert col in runs and runs[col].notna().all(), col
     assert runs["pretrained"].any() and (out / "pretrain" / "backbone.safetensors").exists()
-    assert set(runs["label_noise"]) == {0.2, 0.4}
+    for col in ["noise_model", "label_noise", "fold", "seed", "name", "pretrained_start"]:
+        assert col in runs and runs[col].notna().all(), col
+    assert set(runs["label_noise"]) == {0.2} and set(runs["pretrained_start"]) == {"none", "simclr"}
+    from aunce.synth import NOISE_MODELS
+    from aunce.evaluate import f1_from_counts
+    assert set(runs["noise_model"]) == set(NOISE_MODELS)
+    counts = cl.read_counts(out)                                          # per-subject counts of every run
+    assert set(counts) == keys
+    for k, f1 in zip(runs["key"], runs["f1_clean_tuned"]):               # they give the run's own tuned F1
+        assert abs(f1_from_counts(counts[k].sum(0)).mean() - f1) < 1e-6
     df = cl.collect(out)
     assert set(df["item"]) == {1, 2, 3, 4, 5}
     v = cl.verdict_table(df, a)
     assert len(v) == 6 and not v["verdict"].eq("not measured").any()
     md = (out / "summary.md").read_text()
     assert "not results" in md and "## Verdicts" in md and "## 5." in md and "What the encoders' monitors say" in md
+    assert "## Verdicts: paired differences" in md and "mdd" in md and "subjects_ci95" in md
+    pt = cl.paired_table(df, out, n_boot=200)
+    assert set(pt["claim"]) == {"1", "2", "3", "4a", "5"} and len(pt[pt["claim"] == "3"]) == 2 * len(NOISE_MODELS)
+    assert (pt["pairs"] == 1).all() and (pt["verdict"] == "cannot tell").all()      # one seed: no interval
+    # a second seed (each method's F1 moved by its own fixed amount): intervals, and each of the three verdicts
+    two = pd.concat([df, df.assign(seed=1, f1_clean_tuned=df["f1_clean_tuned"] + df["label"].map(
+        {"AUNCE@scratch": 9.0, "E": -9.0}).fillna(0.5))], ignore_index=True)
+    pt2 = cl.paired_table(two).set_index(["claim", "comparison", "where"])
+    assert (pt2["pairs"] == 2).all() and pt2["mdd"].notna().any()
+    assert set(pt2["verdict"]) <= set(cl.VERDICTS)
     curves = pd.read_csv(out / "curves.csv")                              # every run's per-epoch monitors
     assert set(curves["key"]) == keys and curves[["loss", "mean_cos", "val_auc"]].notna().all().all()
     mt = cl.mechanism_table(df, curves, 2)
     assert len(mt) == 10 and mt["mechanism"].str.len().gt(0).all()       # models A-E x both presets
-    # resumable: a second call finds every run in runs.csv and runs none
+    # resumable: a second call finds every run in runs.csv and runs none; a subset (--items, --seeds) too, and the
+    # study still covers the union
     log2 = claims("--out", str(out), "--quick", "--procs", "2", "--cache-dir", str(cache))
     assert ", 0 to run" in log2.splitlines()[0]
+    log3 = claims("--out", str(out), "--quick", "--procs", "2", "--cache-dir", str(cache), "--items", "3", "--seeds", "0")
+    assert ", 0 to run" in log3.splitlines()[0] and "of items 3;" in log3.splitlines()[0]
+    assert cl.load_args(out).items == "1,2,3,4,5" and len(cl.collect(out)) == len(df)
+    before = (out / "runs.csv").read_bytes()
+    # a resumed study with a changed configuration: an error naming the option, nothing run, runs.csv untouched
+    p = claims("--out", str(out), "--quick", "--procs", "2", "--cache-dir", str(cache), "--epochs", "2", ok=False)
+    assert p.returncode == 2 and "--epochs is 2 here but 1 in the study" in p.stderr, p.stderr[-2000:]
+    assert (out / "runs.csv").read_bytes() == before and cl.load_args(out).epochs == 1
+    # bad noise options name the option
+    for args, msg in ((["--noise-models", "symmetric,flips"], "--noise-models: 'flips' is not one of"),
+                      (["--noise-models", "coder", "--noise", "0,0.4"], "--noise: rate 0.4 is outside the range of noise model 'coder'")):
+        p = claims("--out", str(tmp_path / "bad"), "--quick", "--dry-run", *args, ok=False)
+        assert p.returncode == 2 and msg in p.stderr, p.stderr[-2000:]
     assert len(pd.read_csv(out / "runs.csv")) == len(runs)
     # verdicts read whatever cells exist: a CSV with item 1's runs only says "not measured" elsewhere
     part = tmp_path / "part"; part.mkdir()
@@ -79,3 +114,10 @@ def test_clean_rates_and_mechanism():
     assert cl.mechanism(9.0, 0.86, 0.73, 51.0).startswith("instance codes")
     assert cl.mechanism(1.0, 0.9, 0.92, 50.5).startswith("at chance")
     assert cl.mechanism(2.0, 0.97, 0.95, 68.0) == "learns"
+    # recorded clean rates win; a non-symmetric run without them has none (the flip formula is symmetric noise's)
+    runs2 = runs.assign(noise_model=["boundary", "symmetric"])
+    got = cl.clean_rates(runs2, ["AU1", "AU2"])
+    assert np.isnan(got[0]).all() and np.allclose(got[1], clean[1])
+    runs2["AU1 clean rate"], runs2["AU2 clean rate"] = [10.0, np.nan], [20.0, np.nan]
+    got = cl.clean_rates(runs2, ["AU1", "AU2"])
+    assert np.allclose(got[0], [10.0, 20.0]) and np.allclose(got[1], clean[1])
