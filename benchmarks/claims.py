@@ -409,12 +409,17 @@ def collect(out: str | Path) -> pd.DataFrame:
     if "noise_model" not in runs: runs["noise_model"] = "symmetric"                # runs from before noise models
     if "pretrained_start" not in runs and "pretrained" in runs:
         runs["pretrained_start"] = np.where(runs["pretrained"].astype(bool), "simclr", "none")
-    aus = [c.split()[0] for c in runs if c.endswith(" rate") and not c.endswith(" clean rate")]
+    aus = rate_aus(runs)
     if aus and len(runs):
         f1 = runs[[f"{au} f1_clean_tuned" for au in aus]].to_numpy()
         minority = clean_rates(runs, aus) < MINORITY_RATE
         runs["f1_minority"] = np.where(minority.any(1), np.nansum(np.where(minority, f1, 0), 1) / np.maximum(minority.sum(1), 1), np.nan)
     return cells.merge(runs, on="key", how="inner")
+
+
+def rate_aus(runs: pd.DataFrame) -> list[str]:
+    "The AUs with a training occurrence rate column (`AU1 rate`, ...) in runs.csv."
+    return [c.split()[0] for c in runs if c.endswith(" rate") and not c.endswith(" clean rate")]
 
 
 def clean_rates(runs: pd.DataFrame, aus: list[str]) -> np.ndarray:
@@ -500,7 +505,7 @@ def item_table(df: pd.DataFrame, item: int) -> pd.DataFrame:
 def per_au_table(df: pd.DataFrame, item: int = 4) -> pd.DataFrame:
     "Per-AU clean tuned F1 (mean over runs) of the NS off/on cells, with the AU's mean training occurrence rate (noisy and clean labels)."
     d = df[(df["item"] == item) & df["group"].str.startswith("NS ")]
-    aus = [c.split()[0] for c in d if c.endswith(" rate")]
+    aus = rate_aus(d)
     if not len(d) or not aus: return pd.DataFrame()
     t = d.groupby(["group", "label"], sort=False)[[f"{au} f1_clean_tuned" for au in aus]].mean().round(1)
     t.columns = aus
