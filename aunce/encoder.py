@@ -16,10 +16,11 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 # %% auto #0
-__all__ = ['BACKBONE_ALIASES', 'PAPER_BACKBONES', 'EMBEDDINGS', 'coord_channels', 'TinyBackbone', 'create_backbone',
-           'backbone_tokens', 'WeightsMismatchError', 'LoadReport', 'read_state_dict', 'load_backbone_weights',
-           'LinearBlock', 'AFG', 'afg_reference', 'knn_adjacency', 'normalize_adjacency', 'fgg_adjacency_reference',
-           'FGG', 'AUEncoder', 'LinearAUHead', 'AUClassifier', 'count_parameters', 'parameter_table']
+__all__ = ['TINY_BACKBONES', 'BACKBONE_ALIASES', 'PAPER_BACKBONES', 'EMBEDDINGS', 'HEADS', 'coord_channels', 'TinyBackbone',
+           'create_backbone', 'backbone_tokens', 'WeightsMismatchError', 'LoadReport', 'read_state_dict',
+           'load_backbone_weights', 'LinearBlock', 'AFG', 'afg_reference', 'knn_adjacency', 'normalize_adjacency',
+           'fgg_adjacency_reference', 'FGG', 'SpatialAUHead', 'spatial_head_reference', 'AUEncoder', 'LinearAUHead',
+           'AUClassifier', 'encoder_signature', 'head_of_state_dict', 'count_parameters', 'parameter_table']
 
 # %% ../nbs/09_encoder.ipynb #b0f96785
 def _conv_bn_relu(cin: int, cout: int, k: int, s: int, p: int) -> nn.Sequential:
@@ -40,18 +41,28 @@ class _CoordBlock(nn.Module):
         super().__init__(); self.block = block
     def forward(self, x: torch.Tensor) -> torch.Tensor: return self.block(coord_channels(x))
 
-class TinyBackbone(nn.Module):
-    """A very small conv net (about 61k parameters) for CPU tests and the demo: `(B, 3, H, W) -> (B, C, H/32, W/32)`.
+TINY_BACKBONES: dict[str, dict] = {"tiny": {}, "tiny16": {"stride": 16}}   # name -> TinyBackbone arguments
 
+class TinyBackbone(nn.Module):
+    """A very small conv net for CPU tests and the demo: `(B, 3, H, W) -> (B, C, H/stride, W/stride)`.
+
+    `stride=32` (backbone `"tiny"`, about 61k parameters): a 4x4 patchify stem, then three 3x3 stride-2 blocks.
+    `stride=16` (backbone `"tiny16"`, about 42k parameters): four 3x3 stride-2 blocks (widths w, 2w, 3w, 4w), the body of
+    SynthAU's learnability-check CNN: twice the token grid in each direction, for heads that read positions.
     `width` is the stem width; the output has `num_features = 4 * width` channels. `coords=True` appends two
     coordinate channels (row, column) to the input of every block, so features can depend on where they are."""
     output_fmt = "NCHW"
-    def __init__(self, width: int = 16, in_chans: int = 3, coords: bool = False):
+    def __init__(self, width: int = 16, in_chans: int = 3, coords: bool = False, stride: int = 32):
         super().__init__()
+        if stride not in (16, 32): raise ValueError(f"TinyBackbone: stride={stride!r} must be 16 or 32")
         w, e = width, 2 if coords else 0
-        self.coords = bool(coords)
-        blocks = [_conv_bn_relu(in_chans + e, w, 4, 4, 0), _conv_bn_relu(w + e, 2 * w, 3, 2, 1),
-                  _conv_bn_relu(2 * w + e, 4 * w, 3, 2, 1), _conv_bn_relu(4 * w + e, 4 * w, 3, 2, 1)]
+        self.coords, self.stride = bool(coords), stride
+        if stride == 32:
+            blocks = [_conv_bn_relu(in_chans + e, w, 4, 4, 0), _conv_bn_relu(w + e, 2 * w, 3, 2, 1),
+                      _conv_bn_relu(2 * w + e, 4 * w, 3, 2, 1), _conv_bn_relu(4 * w + e, 4 * w, 3, 2, 1)]
+        else:
+            blocks = [_conv_bn_relu(in_chans + e, w, 3, 2, 1), _conv_bn_relu(w + e, 2 * w, 3, 2, 1),
+                      _conv_bn_relu(2 * w + e, 3 * w, 3, 2, 1), _conv_bn_relu(3 * w + e, 4 * w, 3, 2, 1)]
         if coords: blocks = [_CoordBlock(b) for b in blocks]
         self.stem, self.stages = blocks[0], nn.Sequential(*blocks[1:])
         self.num_features = 4 * w
@@ -60,7 +71,7 @@ class TinyBackbone(nn.Module):
             if isinstance(m, nn.Conv2d): nn.init.kaiming_normal_(m.weight, mode="fan_out", nonlinearity="relu")
 
     def forward_features(self, x: torch.Tensor) -> torch.Tensor:
-        "Feature map before pooling. Shape: x (B, 3, H, W) -> (B, C, H/32, W/32)."
+        "Feature map before pooling. Shape: x (B, 3, H, W) -> (B, C, H/stride, W/stride)."
         return self.stages(self.stem(x))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -73,22 +84,22 @@ BACKBONE_ALIASES: dict[str, str] = {
     "swin_b": "swin_base_patch4_window7_224", "swin_transformer_tiny": "swin_tiny_patch4_window7_224",
     "swin_transformer_small": "swin_small_patch4_window7_224", "swin_transformer_base": "swin_base_patch4_window7_224",
 }
-PAPER_BACKBONES: list[str] = ["tiny", "resnet18", "resnet50", "swin_tiny_patch4_window7_224",
+PAPER_BACKBONES: list[str] = ["tiny", "tiny16", "resnet18", "resnet50", "swin_tiny_patch4_window7_224",
                               "swin_small_patch4_window7_224", "swin_base_patch4_window7_224"]
 
 def create_backbone(name: str, *, download: bool = False, img_size: int | None = None,
                     **kwargs: Any) -> nn.Module:
-    """A headless backbone (`num_classes=0`): `"tiny"` or a timm model name (see `PAPER_BACKBONES`, `BACKBONE_ALIASES`).
+    """A headless backbone (`num_classes=0`): `"tiny"`, `"tiny16"` (`TINY_BACKBONES`) or a timm model name (see `PAPER_BACKBONES`, `BACKBONE_ALIASES`).
 
     Weights are random unless `download=True` (timm's pretrained weights, fetched from the network). `img_size`
     goes to models that accept it; `kwargs` go to `timm.create_model`."""
     name = BACKBONE_ALIASES.get(name, name)
-    if name == "tiny":
-        if download: raise ValueError("backbone='tiny' has no pretrained weights; use download=False")
-        return TinyBackbone(**kwargs)
+    if name in TINY_BACKBONES:
+        if download: raise ValueError(f"backbone={name!r} has no pretrained weights; use download=False")
+        return TinyBackbone(**{**TINY_BACKBONES[name], **kwargs})
     import timm
     if not timm.is_model(name):
-        raise ValueError(f"backbone={name!r} is neither 'tiny' nor a timm model name; "
+        raise ValueError(f"backbone={name!r} is neither one of {sorted(TINY_BACKBONES)} nor a timm model name; "
                          f"paper backbones: {PAPER_BACKBONES}, aliases: {sorted(BACKBONE_ALIASES)}")
     kw = dict(pretrained=bool(download), num_classes=0, **kwargs)
     if img_size is not None:
@@ -302,27 +313,97 @@ class FGG(nn.Module):
         h = x + self.bn(a @ self.V(x) + self.U(x))
         return F.relu(h) if relu else h
 
+# %% ../nbs/09_encoder.ipynb #6e09c2e3
+class SpatialAUHead(nn.Module):
+    """Per-AU embeddings from the whole token grid: `LinearBlock(C, c)` on every token, then per AU a linear map of
+    all `N * c` (position, channel) values to `d`, then BatchNorm1d over the `K * d` outputs (no ReLU). `dropout`:
+    dropout on the `N * c` values in training mode (0: none).
+
+    Shape: x (B, N, C) -> (B, K, d); N must be `num_tokens`."""
+    def __init__(self, num_aus: int, in_dim: int, num_tokens: int, out_dim: int, channels: int = 64, dropout: float = 0.0):
+        super().__init__()
+        for name, v in (("num_aus", num_aus), ("in_dim", in_dim), ("num_tokens", num_tokens), ("out_dim", out_dim), ("channels", channels)):
+            if int(v) < 1: raise ValueError(f"SpatialAUHead: {name}={v} must be at least 1")
+        if not 0 <= dropout < 1: raise ValueError(f"SpatialAUHead: dropout={dropout} must be in [0, 1)")
+        self.num_aus, self.in_dim, self.num_tokens, self.out_dim, self.channels = num_aus, in_dim, num_tokens, out_dim, channels
+        self.dropout = nn.Dropout(dropout)
+        self.reduce = LinearBlock(in_dim, channels)
+        fan_in = num_tokens * channels
+        self.weight = nn.Parameter(torch.empty(num_aus, fan_in, out_dim))
+        self.bias = nn.Parameter(torch.empty(num_aus, out_dim))
+        nn.init.uniform_(self.weight, -1 / math.sqrt(fan_in), 1 / math.sqrt(fan_in))    # nn.Linear's default, per AU
+        nn.init.uniform_(self.bias, -1 / math.sqrt(fan_in), 1 / math.sqrt(fan_in))
+        self.bn = nn.BatchNorm1d(num_aus * out_dim)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        B, N, _ = x.shape
+        if N != self.num_tokens:
+            raise ValueError(f"SpatialAUHead was built for {self.num_tokens} tokens (the encoder's img_size) but got {N}: "
+                             "feed images of the size the encoder was built for")
+        t = self.dropout(self.reduce(x).reshape(B, N * self.channels))                  # grid order: (n, c) row-major
+        h = torch.einsum("bf,kfd->bkd", t, self.weight) + self.bias
+        return self.bn(h.reshape(B, -1)).reshape(B, self.num_aus, self.out_dim)
+
+    def extra_repr(self) -> str:
+        return (f"num_aus={self.num_aus}, num_tokens={self.num_tokens}, channels={self.channels}, out_dim={self.out_dim}, "
+                f"dropout={self.dropout.p:g}")
+
+def spatial_head_reference(head: SpatialAUHead, x: torch.Tensor) -> torch.Tensor:
+    """Loop reference for `SpatialAUHead.forward` from its definition (batch statistics in training mode, running
+    statistics in eval mode; the running statistics are not updated).
+
+    Shape: x (B, N, C) -> (B, K, d)."""
+    B, N, C = x.shape
+    r, c = head.reduce, head.channels
+    t = torch.zeros(B, N, c, dtype=x.dtype)                     # the shared LinearBlock, channel by channel
+    for j in range(c):
+        v = torch.stack([torch.stack([sum(x[b, n, i] * r.fc.weight[j, i] for i in range(C)) + r.fc.bias[j]
+                                      for n in range(N)]) for b in range(B)])
+        mu, var = ((v.mean(), ((v - v.mean()) ** 2).mean()) if r.training else (r.bn.running_mean[j], r.bn.running_var[j]))
+        t[:, :, j] = ((v - mu) / torch.sqrt(var + r.bn.eps) * r.bn.weight[j] + r.bn.bias[j]).clamp_min(0)
+    out = torch.zeros(B, head.num_aus, head.out_dim, dtype=x.dtype)
+    for k in range(head.num_aus):
+        for o in range(head.out_dim):
+            ch = k * head.out_dim + o
+            h = torch.stack([sum(t[b, n, j] * head.weight[k, n * c + j, o] for n in range(N) for j in range(c))
+                             + head.bias[k, o] for b in range(B)])
+            mu, var = ((h.mean(), ((h - h.mean()) ** 2).mean()) if head.training else (head.bn.running_mean[ch], head.bn.running_var[ch]))
+            out[:, k, o] = (h - mu) / torch.sqrt(var + head.bn.eps) * head.bn.weight[ch] + head.bn.bias[ch]
+    return out
+
 # %% ../nbs/09_encoder.ipynb #db9e9f3c
 EMBEDDINGS: tuple[str, ...] = ("relu", "pre_relu")
 
-class AUEncoder(nn.Module):
-    """Backbone + ANFL (AFG and FGG) contrastive encoder: per-AU embeddings, L2-normalised.
+HEADS: tuple[str, ...] = ("anfl", "spatial")
 
+class AUEncoder(nn.Module):
+    """Backbone + per-AU head contrastive encoder: per-AU embeddings, L2-normalised.
+
+    `head="anfl"`: the paper's ANFL (global `LinearBlock`, AFG, FGG; `graph=False` drops the FGG).
+    `head="spatial"`: `SpatialAUHead` (ours), per-AU linear maps of the whole token grid; it needs `img_size`
+    (the input size, which fixes the token grid) and has no graph.
     Shape: x (B, 3, H, W) -> (B, K, d) with K = `num_aus`, d = `embed_dim`."""
     def __init__(self, backbone: str = "resnet18", num_aus: int = 12, embed_dim: int | None = 512,
-                 neighbours: int = 4, pretrained_path: str | Path | None = None, graph: bool = True, *,
-                 embedding: str = "relu",
+                 neighbours: int = 4, pretrained_path: str | Path | None = None, graph: bool | None = None, *,
+                 embedding: str = "relu", head: str = "anfl", head_channels: int = 64,
                  strict: bool = True, download: bool = False, img_size: int | None = None,
                  backbone_kwargs: dict | None = None):
         super().__init__()
+        if head not in HEADS: raise ValueError(f"head={head!r} is not one of {HEADS}")
+        if graph is None: graph = head == "anfl"
+        if graph and head != "anfl":
+            raise ValueError(f"graph=True is the FGG of head='anfl'; head={head!r} has no graph: pass graph=False (or None)")
         if num_aus < 1: raise ValueError(f"num_aus={num_aus} must be at least 1")
         if graph and not 1 <= neighbours < num_aus:
             raise ValueError(f"neighbours={neighbours} must be at least 1 and less than num_aus={num_aus}"
                              + (" (use graph=False for a single AU)" if num_aus < 2 else ""))
         if embedding not in EMBEDDINGS: raise ValueError(f"embedding={embedding!r} is not one of {EMBEDDINGS}")
-        if embedding == "pre_relu" and not graph:
-            raise ValueError("embedding='pre_relu' takes the FGG's output before its final ReLU; it needs graph=True")
-        self.embedding = embedding
+        if embedding == "pre_relu" and head == "anfl" and not graph:
+            raise ValueError("embedding='pre_relu' takes the FGG's output before its final ReLU; with head='anfl' it needs graph=True")
+        if head == "spatial" and img_size is None:
+            raise ValueError("head='spatial' needs img_size (the input size the encoder will see): its weights are per "
+                             "position of the backbone's token grid")
+        self.embedding, self.head_type, self.img_size = embedding, head, img_size
         if download and pretrained_path is not None:
             raise ValueError("give either pretrained_path (a local file) or download=True, not both")
         self.backbone_name = BACKBONE_ALIASES.get(backbone, backbone)
@@ -332,12 +413,32 @@ class AUEncoder(nn.Module):
             embed_dim = self.num_features // (2 if "swin" in self.backbone_name else 4)
         if embed_dim < 1: raise ValueError(f"embed_dim={embed_dim} must be positive")
         self.num_aus, self.embed_dim, self.neighbours, self.graph = num_aus, embed_dim, neighbours, graph
-        self.global_linear = LinearBlock(self.num_features, embed_dim)
-        self.afg = AFG(num_aus, embed_dim, embed_dim)
-        self.fgg = FGG(num_aus, embed_dim, neighbours) if graph else None
+        if head == "anfl":
+            self.global_linear = LinearBlock(self.num_features, embed_dim)
+            self.afg = AFG(num_aus, embed_dim, embed_dim)
+            self.fgg = FGG(num_aus, embed_dim, neighbours) if graph else None
+        else:
+            n = self.count_tokens(img_size)
+            if n < 4:
+                raise ValueError(f"head='spatial' needs a token grid of at least 4 positions to tell face regions apart, but "
+                                 f"backbone={self.backbone_name!r} gives {n} token(s) at img_size={img_size}: use a larger "
+                                 "img_size, a backbone with a finer grid (e.g. 'tiny16'), or head='anfl'")
+            self.spatial = SpatialAUHead(num_aus, self.num_features, n, embed_dim, head_channels)
+            self.fgg = None
         self.load_report: LoadReport | None = None
         if pretrained_path is not None:
             self.load_report = load_backbone_weights(self.backbone, pretrained_path, strict=strict)
+
+    @torch.no_grad()
+    def count_tokens(self, img_size: int) -> int:
+        "Number of backbone tokens for an `img_size` x `img_size` input (one forward pass in eval mode)."
+        was = self.backbone.training
+        p = next(self.backbone.parameters(), None)
+        try:
+            self.backbone.eval()
+            x = torch.zeros(1, 3, img_size, img_size, device=p.device if p is not None else "cpu")
+            return int(backbone_tokens(self.backbone, x).shape[1])
+        finally: self.backbone.train(was)
 
     def tokens(self, x: torch.Tensor) -> torch.Tensor:
         "Backbone tokens before pooling. Shape: x (B, 3, H, W) -> (B, N, C)."
@@ -347,6 +448,9 @@ class AUEncoder(nn.Module):
 
     def nodes(self, x: torch.Tensor) -> torch.Tensor:
         "Per-AU features before L2 normalisation (after the FGG when `graph`). Shape: x (B, 3, H, W) -> (B, K, d)."
+        if self.head_type == "spatial":
+            v = self.spatial(self.tokens(x))
+            return F.relu(v) if self.embedding == "relu" else v
         v = self.afg(self.global_linear(self.tokens(x)))
         if self.fgg is None: return v
         return self.fgg(v, relu=self.embedding == "relu")
@@ -355,11 +459,11 @@ class AUEncoder(nn.Module):
         return F.normalize(self.nodes(x), dim=-1)
 
     def head_parameters(self) -> list[nn.Parameter]:
-        "Parameters of the ANFL head (global linear block, AFG, FGG), i.e. all but the backbone's."
+        "Parameters of the per-AU head (ANFL: global linear block, AFG, FGG; or the spatial head), i.e. all but the backbone's."
         return [p for n, p in self.named_parameters() if not n.startswith("backbone.")]
 
     def extra_repr(self) -> str:
-        return (f"backbone={self.backbone_name!r}, num_aus={self.num_aus}, embed_dim={self.embed_dim}, "
+        return (f"backbone={self.backbone_name!r}, head={self.head_type!r}, num_aus={self.num_aus}, embed_dim={self.embed_dim}, "
                 f"neighbours={self.neighbours}, graph={self.graph}, embedding={self.embedding!r}")
 
 # %% ../nbs/09_encoder.ipynb #4ca1ba72
@@ -399,20 +503,43 @@ class AUClassifier(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.head(self.embed(x))
 
+# %% ../nbs/09_encoder.ipynb #ec7e73f4
+def _find_encoder(model: nn.Module) -> "AUEncoder | None":
+    if isinstance(model, AUEncoder): return model
+    enc = getattr(model, "encoder", None)
+    return enc if isinstance(enc, AUEncoder) else None
+
+def encoder_signature(model: nn.Module) -> dict:
+    "The options of `model`'s AUEncoder (the model itself or its `.encoder`) that decide its weights' layout; {} if none."
+    enc = _find_encoder(model)
+    if enc is None: return {}
+    return {"head": enc.head_type, "backbone": enc.backbone_name, "num_aus": enc.num_aus, "embed_dim": enc.embed_dim,
+            "graph": bool(enc.graph)}
+
+def head_of_state_dict(sd: dict) -> str | None:
+    "The per-AU head a state dict was saved with (`anfl` or `spatial`, from its keys), or None when it has neither."
+    keys = [k.split(".") for k in sd]
+    if any("spatial" in k for k in keys): return "spatial"
+    if any("afg" in k for k in keys): return "anfl"
+    return None
+
 # %% ../nbs/09_encoder.ipynb #9da22dc0
 def count_parameters(module: nn.Module, trainable_only: bool = False) -> int:
     "Number of (trainable) parameters of `module`."
     return sum(p.numel() for p in module.parameters() if p.requires_grad or not trainable_only)
 
 def parameter_table(backbones: list[str] = ["swin_base_patch4_window7_224", "resnet50"],
-                    num_aus: list[int] = [12, 8], embed_dim: int | None = 512, graph: bool = True) -> pd.DataFrame:
-    "Parameter counts (millions) of backbone, ANFL (or AFG) module and total for each backbone and AU count (built on `meta`)."
+                    num_aus: list[int] = [12, 8], embed_dim: int | None = 512, graph: bool = True,
+                    head: str = "anfl", img_size: int = 224) -> pd.DataFrame:
+    """Parameter counts (millions) of backbone, head module (ANFL, AFG or the spatial head at `img_size`) and total
+    for each backbone and AU count (built on `meta`)."""
     rows = []
     for b in backbones:
         for k in num_aus:
-            with torch.device("meta"): enc = AUEncoder(b, num_aus=k, embed_dim=embed_dim, graph=graph)
+            kw = dict(graph=graph) if head == "anfl" else dict(img_size=img_size)
+            with torch.device("meta"): enc = AUEncoder(b, num_aus=k, embed_dim=embed_dim, head=head, **kw)
             nb = count_parameters(enc.backbone)
-            rows.append(dict(backbone=enc.backbone_name, module="ANFL" if graph else "AFG", num_aus=k,
+            rows.append(dict(backbone=enc.backbone_name, module=("ANFL" if graph else "AFG") if head == "anfl" else "spatial", num_aus=k,
                              embed_dim=enc.embed_dim,
                              backbone_M=round(nb / 1e6, 2),
                              module_M=round((count_parameters(enc) - nb) / 1e6, 2),
