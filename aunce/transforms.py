@@ -4,12 +4,15 @@
 
 # %% ../nbs/04_transforms.ipynb #6bd1eaf9
 from __future__ import annotations
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+import numpy as np
 import torch
 from torchvision.transforms import v2
 
 # %% auto #0
-__all__ = ['IMAGENET_MEAN', 'IMAGENET_STD', 'train_transform', 'eval_transform', 'simclr_transform', 'TwoViews']
+__all__ = ['IMAGENET_MEAN', 'IMAGENET_STD', 'train_transform', 'eval_transform', 'simclr_transform', 'TwoViews', 'stream_seed',
+           'item_rng']
 
 # %% ../nbs/04_transforms.ipynb #fa1e1da0
 IMAGENET_MEAN: tuple[float, float, float] = (0.485, 0.456, 0.406)
@@ -59,3 +62,18 @@ class TwoViews:
         return self.transform(img), self.second(img)
     def __repr__(self) -> str:
         return f"TwoViews({self.transform!r})" if self.second is self.transform else f"TwoViews({self.transform!r}, {self.second!r})"
+
+# %% ../nbs/04_transforms.ipynb #cc682eab
+def stream_seed(seed: int, *keys: int) -> int:
+    "A 63-bit seed mixing `seed` with `keys` (e.g. epoch, sample index) through numpy's SeedSequence; equals `aunce.train.derive_seed`."
+    return int(np.random.SeedSequence([int(seed), *map(int, keys)]).generate_state(2, np.uint64)[0] >> np.uint64(1))
+
+@contextmanager
+def item_rng(seed: int, *keys: int) -> Iterator[None]:
+    """Run the block with torch's global CPU generator seeded by `stream_seed(seed, *keys)`, then restore the
+    generator's state: what a transform draws inside depends on the keys only, not on the process, worker or the
+    draws before it."""
+    state = torch.get_rng_state()
+    torch.manual_seed(stream_seed(seed, *keys))
+    try: yield
+    finally: torch.set_rng_state(state)
