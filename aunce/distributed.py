@@ -18,6 +18,7 @@ from torch.utils.data import Sampler
 # %% auto #0
 __all__ = ['DistInfo', 'dist_info', 'init_distributed', 'barrier', 'broadcast_object', 'local_batch_size', 'ShardedBatchSampler',
            'gather_cat', 'own_rows', 'own_anchor_loss', 'ddp_contrastive_loss', 'wce_terms', 'ddp_wce_loss',
+           'all_reduce_sum', 'global_batch_norm', 'GlobalBatchNorm', 'to_global_batchnorm', 'to_plain_batchnorm',
            'train_parser', 'train_cli']
 
 # %% ../nbs/14_distributed.ipynb #8e9a611f
@@ -177,6 +178,114 @@ def ddp_wce_loss(logits: torch.Tensor, labels: torch.Tensor, au_weights: torch.T
         return own_anchor_loss(terms, known, own_rows(logits.shape[0], info, 1, X.device), au_weights, info.world_size)
 
 
+# %% ../nbs/14_distributed.ipynb #2b47b886
+class _AllReduceSum(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, x: torch.Tensor, group) -> torch.Tensor:
+        ctx.group = group
+        y = x.detach().clone(); dist.all_reduce(y, group=group)
+        return y
+    @staticmethod
+    def backward(ctx, g: torch.Tensor):
+        g = g.contiguous().clone(); dist.all_reduce(g, group=ctx.group)   # every rank's loss depends on the sum
+        return g, None
+
+def all_reduce_sum(x: torch.Tensor, group=None) -> torch.Tensor:
+    """The sum of `x` over the ranks, differentiable: the backward sums the gradients of every rank and hands the sum
+    to each (`x` itself without a process group). Every rank must call it, in the same order. Shape: x (...) -> (...)."""
+    if not (dist.is_available() and dist.is_initialized()) or dist.get_world_size(group) == 1: return x
+    return _AllReduceSum.apply(x, group)
+
+def global_batch_norm(x: torch.Tensor, weight: torch.Tensor | None, bias: torch.Tensor | None,
+                      running_mean: torch.Tensor | None, running_var: torch.Tensor | None, momentum: float, eps: float,
+                      all_reduce: Callable[[torch.Tensor], torch.Tensor] = all_reduce_sum) -> torch.Tensor:
+    """BatchNorm in training mode with the statistics of the global batch: per channel, `mean = sum x / n` and
+    `var = sum (x - mean)^2 / n` over every rank's images (and positions), `all_reduce` summing over the ranks.
+    `running_mean`/`running_var` (if given) move by `momentum` towards the mean and the unbiased `var * n / (n - 1)`,
+    in place. Half-precision input is normalised in float32 and returned in its dtype.
+
+    Shape: x (b, C, *); weight, bias, running_mean, running_var (C,) or None -> (b, C, *)."""
+    C, dims = x.shape[1], [0, *range(2, x.dim())]
+    shape = [1, C] + [1] * (x.dim() - 2)
+    xf = x.float() if x.dtype in (torch.float16, torch.bfloat16) else x
+    s = all_reduce(torch.cat([xf.sum(dims), xf.new_full((1,), x.numel() // max(C, 1))]))
+    n = float(s[-1].detach())
+    if n <= 1: raise ValueError(f"Expected more than 1 value per channel when training, got input size {list(x.shape)} "
+                                f"({n:g} values per channel over all ranks)")
+    mean = s[:C] / n
+    xc = xf - mean.view(shape)
+    var = all_reduce(xc.pow(2).sum(dims)) / n
+    y = xc * torch.rsqrt(var + eps).view(shape)
+    if weight is not None: y = y * weight.view(shape) + bias.view(shape)
+    if running_mean is not None:
+        with torch.no_grad():
+            running_mean.mul_(1 - momentum).add_(mean.detach().to(running_mean.dtype), alpha=momentum)
+            running_var.mul_(1 - momentum).add_((var.detach() * (n / (n - 1))).to(running_var.dtype), alpha=momentum)
+    return y.to(x.dtype)
+
+class GlobalBatchNorm(nn.modules.batchnorm._BatchNorm):
+    """BatchNorm (1d, 2d or 3d alike: input (b, C, *)) that in training normalises with the statistics of the global
+    batch of all ranks (`global_batch_norm`); BatchNorm itself in eval mode, without a process group or with one
+    rank. Parameters and buffers are BatchNorm's, under its names. `all_reduce` replaces the process group's sum
+    (`all_reduce_sum`), e.g. to simulate ranks in one process. Shape: x (b, C, *) -> (b, C, *)."""
+    def __init__(self, num_features: int, eps: float = 1e-5, momentum: float | None = 0.1, affine: bool = True,
+                 track_running_stats: bool = True, all_reduce: Callable[[torch.Tensor], torch.Tensor] | None = None,
+                 device=None, dtype=None):
+        super().__init__(num_features, eps, momentum, affine, track_running_stats, device=device, dtype=dtype)
+        self.all_reduce = all_reduce
+
+    def _check_input_dim(self, x: torch.Tensor) -> None:
+        if x.dim() < 2: raise ValueError(f"expected an input (b, C, *) of at least 2 dimensions, got {x.dim()}")
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        reduce = self.all_reduce or (all_reduce_sum if dist_info().enabled else None)
+        batch_stats = self.training or self.running_mean is None
+        if reduce is None or not batch_stats: return super().forward(x)
+        self._check_input_dim(x)
+        momentum = self.momentum if self.momentum is not None else 0.0
+        if self.training and self.track_running_stats:
+            self.num_batches_tracked.add_(1)
+            if self.momentum is None: momentum = 1.0 / float(self.num_batches_tracked)
+        update = self.training and self.running_mean is not None
+        return global_batch_norm(x, self.weight, self.bias, self.running_mean if update else None,
+                                 self.running_var if update else None, momentum, self.eps, reduce)
+
+_PLAIN_BN = (nn.BatchNorm1d, nn.BatchNorm2d, nn.BatchNorm3d)
+
+def _convert_bn(module: nn.Module, make: Callable[[nn.Module], nn.Module | None]) -> nn.Module:
+    new = make(module)
+    if new is not None:   # the same parameter and buffer tensors: the optimiser's parameters and the state dict stay
+        if module.affine: new.weight, new.bias = module.weight, module.bias
+        if module.track_running_stats:
+            new.running_mean, new.running_var = module.running_mean, module.running_var
+            new.num_batches_tracked = module.num_batches_tracked
+        new.train(module.training)
+        return new
+    for name, child in module.named_children():
+        c = _convert_bn(child, make)
+        if c is not child: setattr(module, name, c)
+    return module
+
+def to_global_batchnorm(module: nn.Module, device: torch.device | str = "cpu") -> nn.Module:
+    """`module` with every BatchNorm1d/2d/3d normalising over the global batch: `nn.SyncBatchNorm` on CUDA,
+    `GlobalBatchNorm` elsewhere. Changed in place (the new module is returned when `module` is itself a BatchNorm);
+    the layers share the old parameters and buffers, so an optimiser built before still holds them and the state
+    dict keeps its keys. `to_plain_batchnorm` converts back."""
+    cls = nn.SyncBatchNorm if torch.device(device).type == "cuda" else GlobalBatchNorm
+    def make(m):
+        if type(m) not in _PLAIN_BN: return None
+        new = cls(m.num_features, m.eps, m.momentum, m.affine, m.track_running_stats)
+        new._plain_cls = type(m)
+        return new
+    return _convert_bn(module, make)
+
+def to_plain_batchnorm(module: nn.Module) -> nn.Module:
+    "Undo `to_global_batchnorm`: every layer it converted is its BatchNorm class again (same tensors, in place)."
+    def make(m):
+        cls = getattr(m, "_plain_cls", None)
+        return cls(m.num_features, m.eps, m.momentum, m.affine, m.track_running_stats) if cls is not None else None
+    return _convert_bn(module, make)
+
 # %% ../nbs/14_distributed.ipynb #eac25f39
 class _ArgumentParser(argparse.ArgumentParser):
     def error(self, message: str):   # one line, exit 2 (argparse's own prints the whole usage first)
@@ -198,6 +307,8 @@ def _parse_floats(s: str) -> tuple:
     try: return tuple(float(x) for x in s.replace(" ", "").split(",") if x)
     except ValueError: raise argparse.ArgumentTypeError(f"{s!r} is not a comma-separated list of numbers") from None
 
+_NONE_MEANS = {"sync_bn": "on with several processes"}   # fields whose None is not "the preset's value"
+
 def train_parser() -> argparse.ArgumentParser:
     """`aunce-train`'s options: one per `TrainConfig` field (`beta_min` -> `--beta-min`; booleans as
     `--coords/--no-coords` or `--coords true|false`; tuples as `--p 0,0,1,0`), generated from the dataclass, and
@@ -212,7 +323,7 @@ def train_parser() -> argparse.ArgumentParser:
     cfg = ap.add_argument_group("TrainConfig fields")
     for f in dataclasses.fields(TrainConfig):
         kind, opt = _field_kind(f), "--" + f.name.replace("_", "-")
-        default = "the preset's" if f.default is None else f.default
+        default = _NONE_MEANS.get(f.name, "the preset's") if f.default is None else f.default
         kw = dict(dest=f.name, default=argparse.SUPPRESS, help=f"(default: {default})")
         if kind == "bool":
             cfg.add_argument(opt, nargs="?", const=True, type=_parse_bool, metavar="true|false", **kw)
