@@ -958,6 +958,35 @@ def _merge(frames: list[AUFrames], errors) -> AUFrames | None:
 def _rate_column(fr: AUFrames) -> list[float]:
     return fr.summary()["rate %"].tolist()
 
+def _list_drops(ds: str, root: Path, listed: dict[int, dict[str, set[str]]],
+                table: dict[int, tuple[list[str], list[str]]] | None) -> list[str]:
+    """Notes on the subjects a list layout leaves out of a fold without a word. `listed`: {fold: {"train": subjects,
+    "test": subjects}} as loaded; `table`: the fold table (`_fold_table`) or None. Per fold, in order:
+    - subjects listed in another fold but in neither list of this one (the fold drops them), each named with the
+      list the fold table puts it in and where it is listed;
+    - subjects of the fold table in no list at all (not present in this copy of the dataset);
+    then the subject directories under img/ that no list names (their frames are in no split)."""
+    notes, every = [], set().union(*(d["train"] | d["test"] for d in listed.values()))
+    src = "synthau.json" if ds == "synth" else "SPEC §6"
+    for f, d in listed.items():
+        gone = sorted(every - d["train"] - d["test"])
+        if gone:
+            def why(s: str) -> str:
+                want = ("train" if s in table[f][0] else "test" if s in table[f][1] else None) if table and f in table else None
+                at = ", ".join(f"fold{g} {sp}" for g, dg in listed.items() for sp in ("train", "test") if s in dg[sp])
+                return f"{s} ({f'the fold table puts it in fold{f} {want}; ' if want else ''}listed in {at})"
+            notes.append(f"fold{f}: {len(gone)} subject(s) listed in other folds are in neither list of fold{f}, so fold{f} "
+                         f"leaves them out: " + "; ".join(why(s) for s in gone[:8]) + (" ..." if len(gone) > 8 else ""))
+        if table and f in table:
+            miss = [s for s in table[f][0] + table[f][1] if s not in every]
+            if miss: notes.append(f"fold{f}: {len(miss)} of the {len(table[f][0]) + len(table[f][1])} subjects of the "
+                                  f"fold table ({src}) are in neither list: " + " ".join(miss[:8]) + (" ..." if len(miss) > 8 else ""))
+    img = root / "img"
+    unlisted = sorted(p.name for p in img.iterdir() if p.is_dir() and p.name not in every) if img.is_dir() else []
+    if unlisted: notes.append(f"{len(unlisted)} subject director(ies) under {img} are in no list (their frames are in no split): "
+                              + " ".join(unlisted[:8]) + (" ..." if len(unlisted) > 8 else ""))
+    return notes
+
 def check_dataset(dataset: str, root: str | os.PathLike, layout: str = "auto", *, quick: bool = False, workers: int = 4,
                   parts: Sequence[Sequence[str]] | None = None) -> CheckReport:
     "Validate a dataset on disk; every problem found is in `report.errors`, each naming its file and line."
@@ -989,7 +1018,7 @@ def check_dataset(dataset: str, root: str | os.PathLike, layout: str = "auto", *
         folds = _fold_numbers(ds, root) if lay == "list" else [1]
         if lay == "list" and not folds:
             errors(f"no {LIST_PREFIX[ds]}_{{train|test}}_img_path_fold{{f}}.txt list files found", root / "list"); return rep
-        loaded, test_of = [], {}
+        loaded, test_of, listed = [], {}, {}
         for f in folds:
             tr = _load(ds, root, f, "train", lay, parts, errors)
             te = _load(ds, root, f, "test", lay, parts, errors)
@@ -998,13 +1027,7 @@ def check_dataset(dataset: str, root: str | os.PathLike, layout: str = "auto", *
             row.update({"train frames": len(tr) if tr else 0, "train subjects": len(set(tr.subjects)) if tr else 0,
                         "test frames": len(te) if te else 0, "test subjects": len(set(te.subjects)) if te else 0})
             fold_rows.append(row)
-            table = _fold_table(ds, root) if lay == "list" else None
-            if table and f in table:
-                have = set(tr.subjects if tr else []) | set(te.subjects if te else [])
-                miss = [s for s in table[f][0] + table[f][1] if s not in have]
-                if miss: rep.notes.append(f"fold{f}: {len(miss)} of the {len(table[f][0]) + len(table[f][1])} subjects of the "
-                                          f"fold table ({'synthau.json' if ds == 'synth' else 'SPEC §6'}) are in neither list: "
-                                          + " ".join(miss[:8]) + (" ..." if len(miss) > 8 else ""))
+            listed[f] = {"train": set(tr.subjects if tr else []), "test": set(te.subjects if te else [])}
             if tr is not None and len(tr): rate_cols[f"train fold{f} %" if ds in FOLDED else "train %"] = _rate_column(tr)
             if te is not None:
                 for i, s in enumerate(te.subjects):
@@ -1018,6 +1041,7 @@ def check_dataset(dataset: str, root: str | os.PathLike, layout: str = "auto", *
                 spec = set(FOLD_PARTS[ds][FOLD_TEST_PART[f] - 1]) if f in FOLD_TEST_PART else set()
                 odd = sorted(set(te.subjects) - spec)
                 if odd: rep.notes.append(f"fold{f} test subjects not in SPEC §6 part{FOLD_TEST_PART.get(f, '?')}: {' '.join(odd[:8])}")
+        if lay == "list": rep.notes += _list_drops(ds, root, listed, _fold_table(ds, root))
         rep.frames = _merge(loaded, errors)
     if rep.frames is not None:
         rep.notes = list(dict.fromkeys(rep.frames.notes)) + rep.notes

@@ -283,6 +283,55 @@ def test_fold_table_subject_missing_from_lists_is_noted(fixtures, tmp_path, case
         assert rep.ok and sum(f"{n_spec - 6} of the {n_spec} subjects of the fold table" in n for n in rep.notes) == 3, rep.notes
 
 
+def _drop_subject(r: Path, list_img: str, subject: str) -> None:
+    "Remove every line of `subject` from the image list `list_img` and the same lines from its label lists."
+    img = r / "list" / list_img
+    lines = img.read_text().splitlines(True)
+    keep = [i for i, l in enumerate(lines) if not l.startswith(subject + "/")]
+    assert len(keep) < len(lines), (subject, list_img)
+    for f in [img] + [Path(str(img).replace("_img_path", k)) for k in ("_label", "_label_clean")]:
+        if f.exists(): ls = f.read_text().splitlines(True); f.write_text("".join(ls[i] for i in keep))
+
+
+# A subject missing from one fold's train lists while other lists hold it (or, without folds, while its images are
+# under img/) is left out of that fold: a counted note names the subject and the fold, and the check passes
+@pytest.mark.parametrize("case,list_img,subject,want", [
+    (("bp4d", "list"), "BP4D_train_img_path_fold1.txt", "M007",
+     "fold1: 1 subject(s) listed in other folds are in neither list of fold1, so fold1 leaves them out: M007 "
+     "(the fold table puts it in fold1 train; listed in fold2 train, fold3 test)"),
+    (("disfa", "list"), "DISFA_train_img_path_fold2.txt", "SN010",
+     "fold2: 1 subject(s) listed in other folds are in neither list of fold2, so fold2 leaves them out: SN010 "
+     "(the fold table puts it in fold2 train; listed in fold1 train, fold3 test)"),
+    (("synth", "list"), "SYNTH_train_img_path_fold3.txt", "S004",
+     "fold3: 1 subject(s) listed in other folds are in neither list of fold3, so fold3 leaves them out: S004 "
+     "(listed in fold1 train, fold2 test)"),
+    (("gft", "list"), "GFT_train_img_path.txt", "002B", "1 subject director(ies) under"),
+    (("affwild2", "list"), "AffWild2_train_img_path.txt", "video2", "1 subject director(ies) under"),
+])
+def test_list_subject_missing_from_one_folds_train_list_is_noted(fixtures, tmp_path, case, list_img, subject, want):
+    r = copy(fixtures, case, tmp_path)
+    _drop_subject(r, list_img, subject)
+    rep = check_dataset(case[0], r, quick=True)
+    assert rep.ok, errs(rep)
+    hit = [n for n in rep.notes if want in n]
+    assert len(hit) == 1 and subject in hit[0], rep.notes
+    if case[0] in ("gft", "affwild2"): assert f"{r / 'img'} are in no list" in hit[0] and hit[0].endswith(subject)
+    else:    # the fold table's count leaves the subject out: its data is present, only this fold drops it
+        assert not any("in neither list: " in n and subject in n.split("in neither list: ")[1] for n in rep.notes if "fold table" in n and "leaves them out" not in n)
+    rc, out = run_check(case[0], r, "--quick")           # the CLI: exit 0, and the note is printed
+    assert rc == 0 and subject in out and (want[:40] in out), out
+
+
+def test_list_subject_missing_with_the_synthau_fold_table(tmp_path):
+    "SynthAU as aunce-synth writes it (synthau.json holds the fold table): the note says which list the table wants."
+    from aunce.synth import make_synthau
+    r = Path(make_synthau(tmp_path / "s", "bp4d", subjects=6, frames=3, seed=0, size=64, videos=1, workers=1) or tmp_path / "s")
+    _drop_subject(r, "SYNTH_train_img_path_fold1.txt", "S002")
+    rep = check_dataset("synth", r, quick=True)
+    assert rep.ok and any("fold1: 1 subject(s) listed in other folds" in n and
+                          "S002 (the fold table puts it in fold1 train; listed in fold2 train, fold3 test)" in n for n in rep.notes), rep.notes
+
+
 def test_bp4d_duplicate_frame_rows(fixtures, tmp_path):
     "Identical duplicate rows: kept once, counted in a note. Disagreeing rows: an error naming the file and both lines."
     r = copy(fixtures, ("bp4d", "raw"), tmp_path)
