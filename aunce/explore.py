@@ -20,12 +20,13 @@ from .reweighting import NEG_POWERS, minority_from_rates, negative_log_term
 from .loss import gradient_ratios
 
 # %% auto #0
-__all__ = ['PROJECTIONS', 'COLOURINGS', 'neg_exponent', 'printed_eq7', 'exact_ratios_naive', 'boltzmann_entropy',
-           'boltzmann_entropy_naive', 'ratio_entropy', 'ratio_entropy_naive', 'sample_cosines', 'share_formula',
-           'gradient_share', 'gradient_share_naive', 'GradState', 'EmbeddingBatch', 'ratio_data', 'ratio_figure',
-           'entropy_figure', 'share_figure', 'GradientExplorer', 'frame_id', 'FrameTable', 'project', 'colourings',
-           'colour_groups', 'FeatState', 'feature_figure', 'FeatureExplorer', 'CheckpointModel', 'load_model',
-           'embed_frames', 'subject_folds', 'sample_frames', 'embedding_batch', 'checkpoint_frames']
+__all__ = ['WIDGET_RENDERER', 'PROJECTIONS', 'COLOURINGS', 'neg_exponent', 'printed_eq7', 'exact_ratios_naive',
+           'boltzmann_entropy', 'boltzmann_entropy_naive', 'ratio_entropy', 'ratio_entropy_naive', 'sample_cosines',
+           'share_formula', 'gradient_share', 'gradient_share_naive', 'GradState', 'EmbeddingBatch', 'ratio_data',
+           'ratio_figure', 'entropy_figure', 'share_figure', 'GradientExplorer', 'WidgetFigureRenderer',
+           'use_widget_figures', 'frame_id', 'FrameTable', 'project', 'colourings', 'colour_groups', 'FeatState',
+           'feature_figure', 'FeatureExplorer', 'CheckpointModel', 'load_model', 'embed_frames', 'subject_folds',
+           'sample_frames', 'embedding_batch', 'checkpoint_frames']
 
 # %% ../nbs/12_explore.ipynb #91456d01
 def _check_power(neg_power: str) -> str:
@@ -363,14 +364,19 @@ def _have_figurewidget() -> bool:
     except ImportError:
         return False
 
-def _show(out: widgets.Output, fig: go.Figure):
+def _title(fig_dict: dict) -> str:
+    t = (fig_dict.get("layout") or {}).get("title") or {}
+    return (t.get("text") if isinstance(t, dict) else str(t)) or "untitled"
+
+def _show(out: widgets.Output, fig: go.Figure | dict):
     """Put `fig` in `out` as its only output, by a plain widget-state update. (Capturing with `with out: display(fig)`
     now and then left papermill waiting forever, ipykernel 7.4 / nbclient 0.10.) Outside IPython it does nothing."""
     from IPython import get_ipython
     if get_ipython() is None: return
     import plotly.io as pio
-    data = dict(pio.renderers["plotly_mimetype"].to_mimebundle(fig.to_dict()))   # JupyterLab, Notebook 7, VS Code
-    data["text/plain"] = f"<plotly figure: {fig.layout.title.text or 'untitled'}>"  # no CDN link: works offline
+    d = fig if isinstance(fig, dict) else fig.to_dict()
+    data = dict(pio.renderers["plotly_mimetype"].to_mimebundle(d))   # JupyterLab, Notebook 7, VS Code
+    data["text/plain"] = f"<plotly figure: {_title(d)}>"              # no CDN link: works offline
     out.outputs = ({"output_type": "display_data", "data": data, "metadata": {}},)
 
 class GradientExplorer:
@@ -460,7 +466,29 @@ class GradientExplorer:
                                      layout=widgets.Layout(max_width="100%"))
         return self._box
 
-    def _repr_mimebundle_(self, **kwargs): return self.widget._repr_mimebundle_(**kwargs)
+    def _repr_mimebundle_(self, **kwargs):   # the text line is what a notebook shows before it runs
+        return {**self.widget._repr_mimebundle_(**kwargs), "text/plain": f"<{type(self).__name__}: widgets, live in a running kernel>"}
+
+# %% ../nbs/12_explore.ipynb #a19f0c02
+from plotly.io._base_renderers import MimetypeRenderer   # plotly accepts renderers derived from its base classes
+WIDGET_RENDERER = "aunce_widget"
+
+class WidgetFigureRenderer(MimetypeRenderer):
+    "A plotly renderer: each figure in its own ipywidgets `Output`; the mime bundle is that widget's view and a text line."
+    def to_mimebundle(self, fig_dict: dict) -> dict:
+        out = WidgetFigureRenderer.last = widgets.Output()   # the latest (plotly renders through copies of the renderer)
+        _show(out, fig_dict)
+        return {"application/vnd.jupyter.widget-view+json": {"version_major": 2, "version_minor": 0, "model_id": out.model_id},
+                "text/plain": f"<plotly figure: {_title(fig_dict)}>"}
+
+def use_widget_figures() -> str:
+    """Register `WidgetFigureRenderer` as plotly's renderer `aunce_widget` and make it the default, so that a figure
+    (a cell's value, `fig.show()`, `display(fig)`) is saved in the notebook as a widget id, not as its JSON or plotly.js.
+    Returns the renderer's name."""
+    import plotly.io as pio
+    pio.renderers[WIDGET_RENDERER] = WidgetFigureRenderer()
+    pio.renderers.default = WIDGET_RENDERER
+    return WIDGET_RENDERER
 
 # %% ../nbs/12_explore.ipynb #923be151
 PROJECTIONS = ("tsne", "umap", "pca")
@@ -782,7 +810,8 @@ class FeatureExplorer:
                                      layout=widgets.Layout(max_width="100%"))
         return self._box
 
-    def _repr_mimebundle_(self, **kwargs): return self.widget._repr_mimebundle_(**kwargs)
+    def _repr_mimebundle_(self, **kwargs):   # the text line is what a notebook shows before it runs
+        return {**self.widget._repr_mimebundle_(**kwargs), "text/plain": f"<{type(self).__name__}: widgets, live in a running kernel>"}
 
 # %% ../nbs/12_explore.ipynb #bd045942
 @dataclass

@@ -4,7 +4,7 @@ and saving an unexecuted notebook changes nothing; optionally clean them for git
     .venv/bin/python tools/nb_metadata.py nbs/12_explore.ipynb ...   # set kernelspec + language_info
     .venv/bin/python tools/nb_metadata.py --check nbs/*.ipynb        # exit 1 if a notebook lacks that metadata
     .venv/bin/python tools/nb_metadata.py --show                     # print the metadata
-    .venv/bin/python tools/nb_metadata.py --clean nbs/*.ipynb        # also nbdev_clean + strip large outputs
+    .venv/bin/python tools/nb_metadata.py --clean nbs/*.ipynb        # the committed form (nbdev_clean + strip_large)
 
 The metadata is read from the kernel itself, as JupyterLab does: `kernelspec` (name, display_name, language) from
 the `python3` kernel spec of this environment, `language_info` from the kernel's `kernel_info` reply (it holds the
@@ -12,9 +12,13 @@ exact Python version). `nbdev_clean` keeps both (settings.ini `allowed_metadata_
 sets `kernelspec.display_name` to the kernel's name, so the project's kernel is installed with
 `--display-name python3` (Makefile) and the two agree.
 
-`--clean` is what a notebook needs before a commit: nbdev's own clean (settings.ini), then `strip_large`, which
-removes what nbdev_clean keeps but git should not hold: plotly figures, widget views, the saved widget state
-(`metadata.widgets`) and any output over 100 kB (plotly.js itself, embedded by the offline renderer).
+`--clean` gives the form a notebook is committed in: nbdev's own clean (settings.ini), then `strip_large`, which
+removes what nbdev_clean keeps but git should not hold: the saved widget state (`metadata.widgets`, written by
+papermill or by JupyterLab's "Save widget state" setting), plotly figures stored as JSON or HTML, any output over
+100 kB, and the widget ids of outputs, whose one-line text stays as the placeholder a notebook shows before it runs.
+The notebooks draw their figures through `aunce.explore.use_widget_figures()`, so after Run All + save `nbdev_clean`
+alone leaves a few lines per figure against that committed form (`tools/run_all_diff.py` measures it); CI
+(`tools/check_sync.py --clean`) accepts widget ids too and fails only on what is large.
 """
 from __future__ import annotations
 import argparse, json, sys
@@ -22,7 +26,8 @@ from pathlib import Path
 
 KERNEL = "python3"
 LARGE = 100_000
-STRIP_MIMES = ("application/vnd.plotly.v1+json", "application/vnd.jupyter.widget-view+json")
+PLOTLY = "application/vnd.plotly.v1+json"
+WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 
 
 def jupyterlab_metadata(kernel: str = KERNEL) -> dict:
@@ -46,13 +51,28 @@ def jupyterlab_metadata(kernel: str = KERNEL) -> dict:
             "language_info": info}
 
 
-def strip_large(nb: dict) -> dict:
-    "Drop plotly and widget-view outputs, outputs over 100 kB, and the saved widget state. Changes `nb` in place."
+def _plotly_html(o: dict) -> bool:
+    h = o.get("data", {}).get("text/html", "")
+    h = "".join(h) if isinstance(h, list) else h
+    return "Plotly.newPlot" in h or "plotly.js" in h.lower()[:2000]
+
+
+def strip_large(nb: dict, widget_views: bool = True) -> dict:
+    """Drop the saved widget state, plotly figures (JSON, or HTML with plotly.js), outputs over 100 kB and, with
+    `widget_views`, the widget id of an output (its text line stays as a placeholder). Changes `nb` in place."""
     nb.get("metadata", {}).pop("widgets", None)
     for c in nb.get("cells", []):
-        if "outputs" in c:
-            c["outputs"] = [o for o in c["outputs"] if not any(m in o.get("data", {}) for m in STRIP_MIMES)
-                            and len(json.dumps(o)) <= LARGE]
+        if "outputs" not in c: continue
+        keep = []
+        for o in c["outputs"]:
+            d = o.get("data", {})
+            if PLOTLY in d or _plotly_html(o) or len(json.dumps(o)) > LARGE: continue
+            if widget_views and WIDGET_VIEW in d:
+                d = {k: v for k, v in d.items() if k != WIDGET_VIEW}
+                if not d: continue
+                o = {**o, "data": d}
+            keep.append(o)
+        c["outputs"] = keep
     return nb
 
 
@@ -61,11 +81,11 @@ def dumps(nb: dict) -> str:
     return json.dumps(nb, sort_keys=True, indent=1, ensure_ascii=False) + "\n"
 
 
-def clean(nb: dict, meta: dict | None = None) -> dict:
+def clean(nb: dict, meta: dict | None = None, widget_views: bool = True) -> dict:
     "nbdev_clean (this checkout's settings.ini), `strip_large`, and the JupyterLab metadata when given."
     from nbdev.clean import _nbdev_clean
     _nbdev_clean(nb)
-    strip_large(nb)
+    strip_large(nb, widget_views)
     if meta: nb.setdefault("metadata", {}).update(json.loads(json.dumps(meta)))
     return nb
 
