@@ -23,12 +23,13 @@ import torch
 from PIL import Image
 
 # %% auto #0
-__all__ = ['PREDICTOR_FORMAT', 'PREDICTOR_VERSION', 'PREDICTOR_FILE', 'YAW_LIMIT', 'FIT_LIMIT', 'IMAGE_EXTS', 'VIDEO_EXTS',
-           'STAGES', 'CheckpointError', 'save_inference_checkpoint', 'InferenceModel', 'resolve_checkpoint',
-           'load_inference_checkpoint', 'make_demo_checkpoint', 'landmark_model_path', 'Face', 'MediaPipeDetector',
-           'DlibDetector', 'DlibLandmarks', 'keypoint_yaw', 'keypoint_fit_error', 'landmark_quality', 'InputError',
-           'Source', 'expand_inputs', 'read_image', 'video_frame_count', 'iter_frames', 'astronaut', 'motion_matrices',
-           'warp_frame', 'write_video', 'make_motion_video', 'au_columns', 'csv_columns', 'parse_threshold', 'Summary',
+__all__ = ['PREDICTOR_FORMAT', 'PREDICTOR_VERSION', 'PREDICTOR_FILE', 'DOWNSCALE_TO', 'SECOND_PASS_SCORE', 'YAW_LIMIT',
+           'FIT_LIMIT', 'IMAGE_EXTS', 'VIDEO_EXTS', 'STAGES', 'CSV_STYLES', 'CheckpointError',
+           'save_inference_checkpoint', 'InferenceModel', 'resolve_checkpoint', 'load_inference_checkpoint',
+           'make_demo_checkpoint', 'landmark_model_path', 'Face', 'MediaPipeDetector', 'DlibDetector', 'DlibLandmarks',
+           'keypoint_yaw', 'keypoint_fit_error', 'landmark_quality', 'InputError', 'Source', 'expand_inputs', 'to_rgb8',
+           'read_image', 'video_frame_count', 'iter_frames', 'astronaut', 'motion_matrices', 'warp_frame',
+           'write_video', 'make_motion_video', 'au_columns', 'csv_columns', 'style_row', 'parse_threshold', 'Summary',
            'Predictor', 'predict_cli']
 
 # %% ../nbs/13_predict.ipynb #ab159ddf
@@ -232,25 +233,41 @@ def _quiet_native_stderr():
     finally:
         os.dup2(saved, fd); os.close(saved)
 
+DOWNSCALE_TO = 640      # the long side of the second pass's copy (MediaPipe itself looks at 192 x 192)
+SECOND_PASS_SCORE = 0.7 # the second pass keeps only faces this sure: on faceless photos it found a few at 0.50-0.67
+
 class MediaPipeDetector:
-    "MediaPipe face detection: the full-range model, then the short-range model when the first finds no face."
+    """MediaPipe face detection: the full-range model, then the short-range model when the first finds no face; when
+    neither finds one in a frame larger than `downscale_to` px, both again on a copy area-averaged down to that size.
+    MediaPipe shrinks a frame to 192 px without smoothing, so in a large photo the pixel noise aliases into the small
+    copy and hides the face; the averaged copy keeps it (a 2560 x 1912 photo with film grain: measured in the text).
+    The second pass keeps faces scored at least `SECOND_PASS_SCORE`, so that it adds no faces to faceless photos."""
     name = "mediapipe"
-    def __init__(self, min_score: float = 0.5):
+    def __init__(self, min_score: float = 0.5, downscale_to: int | None = DOWNSCALE_TO):
+        self.downscale_to = downscale_to
         mp = _need("mediapipe", "face detection")
         fd = mp.solutions.face_detection
         with _quiet_native_stderr():            # start-up log lines; a warm-up call so that they all come now
             self._models = [fd.FaceDetection(model_selection=1, min_detection_confidence=min_score),
                             fd.FaceDetection(model_selection=0, min_detection_confidence=min_score)]
             for m in self._models: m.process(np.zeros((64, 64, 3), np.uint8))
+    def _detect(self, rgb: np.ndarray):
+        for m in self._models:
+            res = m.process(rgb)
+            if res.detections: return res.detections
+        return []
     def __call__(self, rgb: np.ndarray) -> list[Face]:
         "Faces in an RGB frame, largest first. Shape: rgb (H, W, 3) uint8."
         h, w = rgb.shape[:2]
         rgb = np.ascontiguousarray(rgb)
-        for m in self._models:
-            res = m.process(rgb)
-            if res.detections: break
+        dets = self._detect(rgb)
+        if not dets and self.downscale_to and max(h, w) > self.downscale_to:   # the second pass, on a smoothed copy
+            k = self.downscale_to / max(h, w)
+            small = Image.fromarray(rgb).resize((max(1, round(w * k)), max(1, round(h * k))), Image.Resampling.BOX)
+            dets = [d for d in self._detect(np.ascontiguousarray(np.asarray(small)))   # relative coordinates: the same
+                    if d.score[0] >= SECOND_PASS_SCORE]
         faces = []
-        for d in res.detections or []:
+        for d in dets:
             b = d.location_data.relative_bounding_box
             kp = np.array([[k.x * w, k.y * h] for k in d.location_data.relative_keypoints], dtype=np.float64)
             faces.append(Face(np.array([b.xmin * w, b.ymin * h, (b.xmin + b.width) * w, (b.ymin + b.height) * h]),
@@ -354,11 +371,28 @@ def expand_inputs(inputs: Sequence[str | Path]) -> list[Source]:
                                 f"images: {' '.join(sorted(IMAGE_EXTS))}; videos: {' '.join(sorted(VIDEO_EXTS))}"))
     return out
 
+def to_rgb8(im: Image.Image) -> np.ndarray:
+    """Any PIL image as 8-bit RGB: grayscale repeated, 16-bit and 32-bit grayscale scaled to 0-255 (PIL's own
+    conversion clips them, which turns a 16-bit photo white), float images by their range, and a transparent
+    background (RGBA, LA, a palette with transparency) composited onto white. Shape: -> (H, W, 3) uint8."""
+    if im.mode in ("I;16", "I;16L", "I;16B", "I;16N", "I", "F"):
+        a = np.asarray(im, dtype=np.float64)
+        if im.mode == "F": lo, hi = (float(np.nanmin(a)), float(np.nanmax(a))) if a.size else (0.0, 1.0)
+        else: lo, hi = 0.0, (65535.0 if im.mode.startswith("I;16") or a.max(initial=0) > 255 else 255.0)
+        g = np.clip(np.nan_to_num((a - lo) / max(hi - lo, 1e-12)), 0, 1) * 255
+        return np.repeat(np.round(g).astype(np.uint8)[..., None], 3, -1)
+    if im.mode in ("RGBA", "LA", "PA") or (im.mode == "P" and "transparency" in im.info):
+        rgba = im.convert("RGBA")
+        bg = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
+        return np.asarray(Image.alpha_composite(bg, rgba).convert("RGB"))
+    return np.asarray(im.convert("RGB"))
+
 def read_image(path: str | Path) -> np.ndarray:
-    "An image file as RGB (EXIF orientation applied). Shape: -> (H, W, 3) uint8."
+    """An image file as RGB (EXIF orientation applied; grayscale, 16-bit, float and transparent images by `to_rgb8`).
+    Shape: -> (H, W, 3) uint8."""
     from PIL import ImageOps, UnidentifiedImageError
     try:
-        with Image.open(path) as im: return np.asarray(ImageOps.exif_transpose(im).convert("RGB"))
+        with Image.open(path) as im: return to_rgb8(ImageOps.exif_transpose(im))
     except (UnidentifiedImageError, OSError, ValueError) as e:
         raise InputError(f"{path}: not a readable image ({type(e).__name__}: {e})") from e
 
@@ -450,12 +484,47 @@ def au_columns(aus: Sequence[int]) -> tuple[list[str], list[str]]:
     "(probability columns `AU1_prob`..., 0/1 columns `AU1`...) for an AU list."
     return [f"AU{a}_prob" for a in aus], [f"AU{a}" for a in aus]
 
-def csv_columns(aus: Sequence[int]) -> list[str]:
-    "The CSV's columns, in order (see the table in the section text)."
+CSV_STYLES = ("aunce", "openface", "pyfeat")
+_LM = [f"x_{i}" for i in range(68)] + [f"y_{i}" for i in range(68)]
+_EXTRA = ["landmark_quality", "yaw", "fit_error", "aligned_path"]
+
+def _check_style(style: str) -> str:
+    if style not in CSV_STYLES: raise ValueError(f"columns={style!r} is not one of {', '.join(CSV_STYLES)}")
+    return style
+
+def csv_columns(aus: Sequence[int], style: str = "aunce") -> list[str]:
+    """The CSV's columns, in order, in `style` (see the tables in the section text): `aunce` (ours), `openface`
+    (OpenFace 2.2's names: `frame` from 1, `face_id`, `confidence`, `success`, `AU01_c` 0/1, plus `AU01_p` for the
+    probability), `pyfeat` (py-feat's: `FaceRectX`..., `FaceScore`, `AU01` probabilities)."""
     prob, on = au_columns(aus)
+    if _check_style(style) == "openface":
+        return (["frame", "face_id", "timestamp", "confidence", "success"] + _LM + [f"AU{a:02d}_p" for a in aus]
+                + [f"AU{a:02d}_c" for a in aus] + ["input"] + _EXTRA)
+    if style == "pyfeat":
+        return (["input", "frame", "approx_time", "FaceRectX", "FaceRectY", "FaceRectWidth", "FaceRectHeight", "FaceScore"]
+                + _LM + [f"AU{a:02d}" for a in aus] + ["face_detected", "face"] + _EXTRA)
     return (["input", "frame", "timestamp", "face_detected", "face", "box_x0", "box_y0", "box_x1", "box_y1", "score",
-             "landmark_quality", "yaw", "fit_error"] + [f"x_{i}" for i in range(68)] + [f"y_{i}" for i in range(68)]
-            + prob + on + ["aligned_path"])
+             "landmark_quality", "yaw", "fit_error"] + _LM + prob + on + ["aligned_path"])
+
+def style_row(row: dict, aus: Sequence[int], style: str = "aunce") -> dict:
+    """One CSV row (a dict over `csv_columns(aus)`, as `Predictor.iter_rows` yields it) renamed to `style`'s columns.
+    Values are not rescaled: probabilities stay in [0, 1] and 0/1 stays 0/1; only OpenFace's `frame` counts from 1,
+    and a frame without a face has OpenFace's `face_id` 0, `confidence` 0 and `success` 0."""
+    if _check_style(style) == "aunce": return row
+    out = {k: row.get(k) for k in _LM + _EXTRA}
+    found = row.get("face_detected") == 1
+    if style == "openface":
+        out.update(frame=row["frame"] + 1, face_id=row.get("face") if found else 0, timestamp=row.get("timestamp"),
+                   confidence=row.get("score") if found else 0.0, success=1 if found else 0, input=row.get("input"))
+        for a in aus: out[f"AU{a:02d}_p"], out[f"AU{a:02d}_c"] = row.get(f"AU{a}_prob"), row.get(f"AU{a}")
+        return out
+    x0, y0, x1, y1 = (row.get(k) for k in ("box_x0", "box_y0", "box_x1", "box_y1"))
+    out.update({"input": row.get("input"), "frame": row["frame"], "approx_time": row.get("timestamp"),
+                "FaceRectX": x0, "FaceRectY": y0, "FaceRectWidth": None if x0 is None else x1 - x0,
+                "FaceRectHeight": None if y0 is None else y1 - y0, "FaceScore": row.get("score"),
+                "face_detected": row.get("face_detected"), "face": row.get("face")})
+    for a in aus: out[f"AU{a:02d}"] = row.get(f"AU{a}_prob")
+    return out
 
 def parse_threshold(threshold: str | float, tuned: np.ndarray) -> np.ndarray:
     "Per-AU thresholds: `tuned` (the checkpoint's), or one number in [0, 1] for every AU."
@@ -665,16 +734,19 @@ class Predictor:
         return self._frame(rows)
 
     def write_csv(self, inputs: Sequence[str | Path], out: str | Path, every: int = 1, save_aligned: str | Path | None = None,
-                  progress: bool = False) -> Summary:
-        "Stream the rows of `inputs` to the CSV `out` (written to a temporary name, renamed when done); return the summary."
+                  progress: bool = False, columns: str = "aunce") -> Summary:
+        """Stream the rows of `inputs` to the CSV `out` (written to a temporary name, renamed when done); return the summary.
+        `columns`: the column names, `aunce` (ours), `openface` or `pyfeat` (`csv_columns`)."""
+        names = csv_columns(self.aus, columns)
         out = Path(out); out.parent.mkdir(parents=True, exist_ok=True)
         tmp = out.with_name(f".{out.name}.partial{os.getpid()}")
         summary = Summary()
         try:
             with open(tmp, "w", newline="") as fh:
-                w = csv.writer(fh); w.writerow(self.columns)
+                w = csv.writer(fh); w.writerow(names)
                 for row in self.iter_rows(inputs, every=every, save_aligned=save_aligned, summary=summary, progress=progress):
-                    w.writerow([_fmt(row.get(c)) for c in self.columns])
+                    row = style_row(row, self.aus, columns)
+                    w.writerow([_fmt(row.get(c)) for c in names])
             os.replace(tmp, out)
         finally:
             if tmp.exists(): tmp.unlink()
@@ -698,6 +770,9 @@ def predict_cli(argv: list[str] | None = None) -> int:
     ap.add_argument("--detector", default="mediapipe", choices=["mediapipe", "dlib"], help="face detector (default mediapipe)")
     ap.add_argument("--expect-aus", default=None, metavar="DATASET", help="fail unless the checkpoint has this dataset's AU set")
     ap.add_argument("--threads", type=int, default=0, help="torch CPU threads (0: torch's default)")
+    ap.add_argument("--columns", default="aunce", choices=list(CSV_STYLES),
+                    help="column names: aunce (default), openface (AU01_c 0/1 and AU01_p, frame from 1, face_id, "
+                         "confidence, success) or pyfeat (AU01 probabilities, FaceRectX/Y/Width/Height, FaceScore)")
     ap.add_argument("--no-progress", action="store_true", help="no progress bar")
     a = ap.parse_args(argv)
     if a.every < 1: ap.error(f"--every {a.every}: must be at least 1")
@@ -708,7 +783,8 @@ def predict_cli(argv: list[str] | None = None) -> int:
                          detector=a.detector, expect_aus=a.expect_aus)
     except (CheckpointError, ValueError, ImportError, RuntimeError) as e:
         print(f"aunce-predict: error: {e}", file=sys.stderr); return 2
-    summary = pred.write_csv(a.inputs, a.out, every=a.every, save_aligned=a.save_aligned, progress=not a.no_progress)
+    summary = pred.write_csv(a.inputs, a.out, every=a.every, save_aligned=a.save_aligned, progress=not a.no_progress,
+                             columns=a.columns)
     print(f"wrote {a.out}: {summary}")
     return 1 if summary.failed else 0
 
