@@ -87,10 +87,12 @@ def page(lab):
 
 
 def _wait(pg, js: str, timeout: float = 300, what: str = ""):
-    t0 = time.time()
+    "Poll until `js` is truthy; a screenshot every few seconds makes headless chromium paint (else Run All can stall)."
+    t0 = last = time.time()
     while time.time() - t0 < timeout:
         v = pg.evaluate(js)
         if v: return v
+        if time.time() - last > 3: pg.screenshot(); last = time.time()
         time.sleep(0.25)
     pytest.fail(f"timed out after {timeout} s waiting for {what or js}")
 
