@@ -819,11 +819,20 @@ def write_fixture(dataset: str, root: str | os.PathLike, layout: str = "raw", *,
 
 # %% ../nbs/03_data.ipynb #6de67964
 class AUDataset(torch.utils.data.Dataset):
-    "A torch Dataset over `AUFrames`: item i is {'image': Tensor (3, H, W) or a tuple of views, 'labels': LongTensor (K,), 'index': i}."
-    def __init__(self, frames: AUFrames, transform: Callable | None = None, align: bool = True, size: int | None = 256):
+    """A torch Dataset over `AUFrames`: item i is {'image': Tensor (3, H, W) or a tuple of views, 'labels': LongTensor (K,), 'index': i}.
+    With `seed`, item i's transform draws from a stream seeded by `(seed, epoch, i)` (`aunce.transforms.item_rng`;
+    `set_epoch` chooses the epoch), so its views do not depend on the process, worker or batch that loads it;
+    without, from torch's global generator."""
+    def __init__(self, frames: AUFrames, transform: Callable | None = None, align: bool = True, size: int | None = 256,
+                 seed: int | None = None):
         if not isinstance(frames, AUFrames): raise TypeError(f"frames must be an AUFrames (from load_frames), got {type(frames).__name__}")
         self.frames, self.transform, self.align, self.size = frames, transform, align, size
         self.labels = torch.as_tensor(frames.labels, dtype=torch.long)
+        self.seed, self.epoch = seed, 0
+
+    def set_epoch(self, epoch: int) -> None:
+        "The epoch whose views the items get (with `seed`; workers copy the dataset when an epoch's loader starts)."
+        self.epoch = int(epoch)
 
     def __len__(self) -> int: return len(self.frames)
 
@@ -851,9 +860,11 @@ class AUDataset(torch.utils.data.Dataset):
         i %= len(self)
         img = self.load_image(i)
         if self.transform is None: x = torch.from_numpy(np.asarray(img).copy()).permute(2, 0, 1).float() / 255
+        elif self.seed is None: x = self.transform(img)
         else:
-            x = self.transform(img)
-            if isinstance(x, list): x = tuple(x)
+            from aunce.transforms import item_rng
+            with item_rng(self.seed, self.epoch, i): x = self.transform(img)
+        if isinstance(x, list): x = tuple(x)
         return {"image": x, "labels": self.labels[i], "index": i}
 
 # %% ../nbs/03_data.ipynb #3fefe840
@@ -1048,6 +1059,9 @@ def check_dataset(dataset: str, root: str | os.PathLike, layout: str = "auto", *
         occ = rep.frames.summary()
         for k, v in rate_cols.items(): occ[k] = np.round(v, 1)
         rep.occurrence = occ
+        if ds == "synth" and rep.frames.clean_labels is not None and len(rep.frames):   # the realised label noise
+            from aunce.synth import noise_report
+            rep.notes.append(noise_report(rep.frames.clean_labels, rep.frames.labels, root / "synthau.json"))
         if not quick and len(rep.frames):
             from PIL import ImageFile
             keep, ImageFile.LOAD_TRUNCATED_IMAGES = ImageFile.LOAD_TRUNCATED_IMAGES, False   # truncation must fail
