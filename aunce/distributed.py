@@ -352,6 +352,13 @@ def train_cli(argv: Sequence[str] | None = None) -> int:
     if cfg.val_fraction <= 0:
         ap.error(f"val_fraction={cfg.val_fraction} must be > 0: the linear evaluation chooses its epoch and thresholds "
                  "on validation subjects")
+    try:   # a model the options cannot build (a head that does not fit the backbone, ...): one line, before any work
+        from aunce.aus import dataset_aus
+        from aunce.train import build_model, get_rng_state, set_rng_state
+        rng = get_rng_state()
+        with torch.device("meta"): build_model(dataclasses.replace(cfg, pretrained_path=""), len(dataset_aus(cfg.profile if cfg.dataset == "synth" else cfg.dataset)))
+        set_rng_state(rng)
+    except ValueError as e: ap.error(str(e))
     info = init_distributed()
     try:
         if info.enabled:

@@ -331,8 +331,8 @@ class SpatialAUHead(nn.Module):
         fan_in = num_tokens * channels
         self.weight = nn.Parameter(torch.empty(num_aus, fan_in, out_dim))
         self.bias = nn.Parameter(torch.empty(num_aus, out_dim))
-        nn.init.uniform_(self.weight, -1 / math.sqrt(fan_in), 1 / math.sqrt(fan_in))    # nn.Linear's default, per AU
-        nn.init.uniform_(self.bias, -1 / math.sqrt(fan_in), 1 / math.sqrt(fan_in))
+        nn.init.normal_(self.weight, 0, math.sqrt(2.0 / fan_in))   # He init: Adam's steps are small beside the weights
+        nn.init.zeros_(self.bias)
         self.bn = nn.BatchNorm1d(num_aus * out_dim)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:

@@ -834,9 +834,9 @@ class CheckpointModel:
         return self.model.embed(x) if hasattr(self.model, "embed") else self.model(x)
 
 def _num_aus(state: dict, where: Path) -> int:
-    for k, v in state.items():
-        if k.endswith("afg.weight"): return int(v.shape[0])
-    raise ValueError(f"{where}: no 'afg.weight' in the weights: not an AUEncoder checkpoint of aunce.train")
+    for k, v in state.items():   # (K, d, d) of the ANFL head's AFG, (K, N * c, d) of the spatial head
+        if k.endswith("afg.weight") or k.endswith("spatial.weight"): return int(v.shape[0])
+    raise ValueError(f"{where}: no 'afg.weight' or 'spatial.weight' in the weights: not an AUEncoder checkpoint of aunce.train")
 
 def load_model(path: str | Path) -> CheckpointModel:
     """The model of an `aunce.train` run folder or checkpoint file, in eval mode on the CPU."""

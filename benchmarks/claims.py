@@ -70,7 +70,7 @@ try:
 except ModuleNotFoundError:  # run from a checkout without `pip install -e .`
     sys.path.insert(0, str(HERE.parent))
 from compare import method_config, parse_value, to_markdown, run_row, METRICS  # noqa: E402
-from aunce.train import TrainConfig, check_writable_dir, write_json  # noqa: E402
+from aunce.train import aligned_size_for, TrainConfig, check_writable_dir, write_json  # noqa: E402
 from aunce.evaluate import verdict as chance_verdict, mean_std, format_mean_std, PAPER_TABLE7, PAPER_TABLE6, PAPER_TABLE8, PAPER_FIG5, PAPER_F1  # noqa: E402
 from aunce.evaluate import compare_methods, pair_runs, bootstrap_paired  # noqa: E402
 
@@ -124,7 +124,9 @@ def noise_group(noise: float, model: str) -> str:
 def base_config(a) -> dict:
     "The settings every cell shares; methods without @preset (WCE, SupCon) take `scratch`, AUNCE's from-random-weights setting."
     return dict(preset="scratch", dataset="synth", profile=a.profile, subjects=a.subjects, frames=a.frames, videos=a.videos,
-                synth_seed=a.synth_seed, label_noise=0.2, image_size=a.image_size, backbone="tiny", embed_dim=64,
+                synth_seed=a.synth_seed, label_noise=0.2, image_size=a.image_size, backbone="tiny16", embed_dim=64,
+                aligned_size=a.image_size * 4 // 3,   # as make demo: the centre 3/4 of a 128 px face rendered at 112 px
+                synth_size=max(64, aligned_size_for(a.image_size)),   # SynthAU renders at 64 px or more
                 epochs=a.epochs, batch_size=a.batch_size, val_fraction=0.25, device="cpu", threads=1, progress=False,
                 monitor_frames=a.monitor_frames, cache_dir=a.cache_dir)
 
@@ -772,7 +774,7 @@ def write_summary(out: str | Path, quick: bool = False) -> str:
           f"`{' '.join(json.loads((out / 'config.json').read_text())['argv'])}`", ""]
     if a.quick: md += ["**--quick run: a tiny grid that checks the pipeline; these numbers are not results.**", ""]
     md += [f"SynthAU {a.profile} (synth seed {a.synth_seed}), {a.subjects} subjects x {a.frames} frames ({a.videos} "
-           f"videos each), tiny encoder (d=64), {a.image_size} px, {a.epochs} epochs, batch {a.batch_size}, linear probe "
+           f"videos each), tiny16 encoder (d=64; the head of each preset: spatial for scratch, ANFL for paper), {a.image_size} px, {a.epochs} epochs, batch {a.batch_size}, linear probe "
            f"{a.probe_epochs} epochs, folds {a.folds} (items 1-2; items 3-5 fold {ints(a.folds)[0]}), seeds {a.seeds}. "
            "F1 (%) on the test fold against SynthAU's clean labels, per-AU thresholds tuned on held-out training "
            "subjects; mean ± std over runs; `f1_minority`: mean F1 of AUs with clean training rate below "

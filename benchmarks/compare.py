@@ -32,8 +32,9 @@ from aunce.train import TrainConfig, prepare_data, write_json, check_writable_di
 from aunce.evaluate import (run_experiment, ablation_config, mean_std, format_mean_std, verdict, PAPER_TABLE7,
                             PAPER_TABLE6)
 
-METRICS = ["f1_clean_tuned", "f1_clean", "auc_clean", "accuracy_tuned", "f1_clean_all_positive", "f1_tuned", "f1", "auc",
-           "f1_all_positive"]
+METRICS = ["f1_clean_tuned", "f1_clean", "auc_clean", "accuracy_tuned", "f1_clean_all_positive", "aus_above_05",
+           "aus_above_tuned", "f1_tuned", "f1", "auc", "f1_all_positive"]
+PAIRED = ["auc_clean", "f1_clean", "f1_clean_tuned"]   # paired differences against WCE
 
 
 def to_markdown(df: pd.DataFrame) -> str:
@@ -48,20 +49,44 @@ def parse_value(field: dataclasses.Field, text: str):
     "A `--set` value converted to the type of the TrainConfig field's default."
     d = field.default
     if field.name in ("p", "betas"): return tuple(float(x) for x in text.split(","))
-    if isinstance(d, bool) or field.name == "coords": return text.lower() in ("1", "true", "yes", "on")
-    if isinstance(d, int) and not isinstance(d, bool): return int(text)
-    if isinstance(d, float) or field.name in ("lr", "tau", "beta_min", "beta_maj"): return float(text)
+    t = str(field.type)
+    if isinstance(d, bool) or "bool" in t: return text.lower() in ("1", "true", "yes", "on")
+    if (isinstance(d, int) and not isinstance(d, bool)) or "int" in t: return int(text)
+    if isinstance(d, float) or "float" in t: return float(text)
     return text
 
 
 def run_row(ex, seconds: float) -> dict:
     "A run's CSV columns: every summary metric, the kept epoch, best validation AUC, the last monitors, `seconds`, per-AU clean tuned F1."
-    s, h = ex.eval.summary(), ex.train.history
+    s, h, t = ex.eval.summary(), ex.train.history, ex.eval.table.drop(index="mean")
     mon = {k: float(h[k].iloc[-1]) for k in ("mean_cos", "emb_std", "cos_gap") if k in h}
-    return {**s, "train_best_epoch": ex.train.best_epoch,
+    above = {f"aus_above_{n}": int((t[c] - t["f1_clean_all_positive"] > 2).sum())
+             for n, c in (("05", "f1_clean"), ("tuned", "f1_clean_tuned")) if c in t}
+    return {**s, **above, "train_best_epoch": ex.train.best_epoch,
             "val_auc_best": float(h["val_auc"].max()) if "val_auc" in h else float("nan"),
             **{f"last_{k}": v for k, v in mon.items()}, "seconds": seconds,
             **{f"{au} f1_clean_tuned": v for au, v in ex.eval.table["f1_clean_tuned"].items() if au != "mean"}}
+
+
+def paired_table(df: pd.DataFrame, methods: list[str], base: str = "WCE") -> pd.DataFrame:
+    "Each method minus `base` over the runs they share (fold, seed): `mean [lo, hi]` per metric of PAIRED and a verdict."
+    from aunce.evaluate import compare_methods
+    rows = {}
+    if base not in methods: return pd.DataFrame()
+    for m in methods:
+        if m == base: continue
+        row = {}
+        for k in PAIRED:
+            if k not in df: continue
+            r = compare_methods(df, m, base, k, label="method")
+            row[f"{k} diff"] = f"{r['mean']:+.1f} [{r['lo']:+.1f}, {r['hi']:+.1f}]" if r["n"] > 1 else f"{r['mean']:+.1f}"
+            if k == "auc_clean":
+                row["pairs"] = int(r["n"])
+                row["AUC vs WCE"] = ("better" if r["lo"] > 0 else "worse" if r["hi"] < 0 else "cannot tell") if r["n"] > 1 else "one run"
+        rows[m] = row
+    out = pd.DataFrame(rows).T
+    out.index.name = f"method - {base}"
+    return out
 
 
 def method_config(name: str, base: dict) -> TrainConfig:
@@ -89,8 +114,10 @@ def main(argv=None):
     ap.add_argument("--methods", default="WCE,SupCon,AUNCE@scratch,AUNCE@paper")
     ap.add_argument("--preset", default="scratch", choices=["scratch", "paper"], help="for methods without @preset")
     ap.add_argument("--image-size", type=int, default=96)
-    ap.add_argument("--backbone", default="tiny")
-    ap.add_argument("--backbone-width", type=int, default=0, help="stem width of the tiny backbone (0: default 16)")
+    ap.add_argument("--aligned-size", type=int, default=128, help="faces aligned to this size, then the centre crop (make demo's 128)")
+    ap.add_argument("--synth-size", type=int, default=112, help="SynthAU rendering size (make demo's 112; 0: the aligned size)")
+    ap.add_argument("--backbone", default="tiny16")
+    ap.add_argument("--backbone-width", type=int, default=0, help="stem width of the tiny backbones (0: default 16)")
     ap.add_argument("--embed-dim", type=int, default=64)
     ap.add_argument("--epochs", type=int, default=10)
     ap.add_argument("--batch-size", type=int, default=32)
@@ -109,7 +136,9 @@ def main(argv=None):
     methods = [m.strip() for m in a.methods.split(",") if m.strip()]
     fields = {f.name: f for f in dataclasses.fields(TrainConfig)}
     base = dict(dataset="synth", profile=a.profile, subjects=a.subjects, frames=a.frames, videos=a.videos,
-                synth_seed=a.synth_seed, label_noise=a.label_noise, image_size=a.image_size, backbone=a.backbone,
+                synth_seed=a.synth_seed, label_noise=a.label_noise, image_size=a.image_size, aligned_size=a.aligned_size,
+                synth_size=a.synth_size,
+                backbone=a.backbone,
                 backbone_width=a.backbone_width, embed_dim=a.embed_dim, epochs=a.epochs, batch_size=a.batch_size,
                 val_fraction=a.val_fraction, device=a.device, threads=a.threads, progress=False, preset=a.preset)
     if a.lr is not None: base["lr"] = a.lr
@@ -154,6 +183,7 @@ def main(argv=None):
                                 if m == "WCE" else "" for m in table.index]
     table.index.name = "method"
     ms.to_csv(out / "summary.csv")
+    paired = paired_table(df, methods)
     per_au = df.groupby("method", sort=False)[[c for c in df if c.endswith(" f1_clean_tuned")]].mean().round(1)
     per_au.columns = [c.split()[0] for c in per_au.columns]
     changed = {m: c.differs_from_preset() for m, c in cfgs.items()}
@@ -165,11 +195,14 @@ def main(argv=None):
           f"labels; `tuned` at per-AU thresholds chosen on held-out training subjects; every method keeps its epoch "
           f"of best validation AUC. Presets: " + "; ".join(f"{m}: {c.preset}" + (f" with {changed[m]}" if changed[m] else "")
                                                              for m, c in cfgs.items()) + ".",
-          "", to_markdown(table), "", "Per-AU F1 (clean labels, tuned thresholds), mean over runs:", "",
-          to_markdown(per_au)]
+          "", to_markdown(table), "",
+          "Paired differences against WCE (same folds and seeds; mean, 95 % t interval over the paired runs, and the "
+          "verdict whether the method is better, worse or cannot be told apart from WCE):", "",
+          to_markdown(paired) if len(paired) else "(no method beside WCE, or fewer than two paired runs)", "",
+          "Per-AU F1 (clean labels, tuned thresholds), mean over runs:", "", to_markdown(per_au)]
     (out / "summary.md").write_text("\n".join(md) + "\n")
     with pd.option_context("display.width", 250, "display.max_columns", 30):
-        print(table); print(per_au)
+        print(table); print(paired); print(per_au)
     print(f"wrote {out}/runs.csv, summary.csv, summary.md")
     return df
 

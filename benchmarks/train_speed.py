@@ -8,6 +8,8 @@ sees which of the two limits a run; and a profile of the loss's parts.
         --backbones tiny,resnet18,resnet50,swin_t,swin_b --channels-last 0,1 --compile 0,1
     python benchmarks/train_speed.py --only loader --workers 0,2,4   # the loader alone
     python benchmarks/train_speed.py --json out.json         # the rows as JSON too
+    python benchmarks/train_speed.py --demo                  # make demo's setting: tiny16 + spatial head, 96 px, batch 32,
+                                                             # channels_last and torch.compile on/off, loader with/without cache
 
 An "image" is one face: a step on a batch of B faces encodes 2B views. Rows that cannot run (a backbone that does
 not take the image size, torch.compile without a compiler) print their error instead of a number.
@@ -29,14 +31,14 @@ def _sync(device):
 
 
 def model_step_rate(backbone: str, precision: str, channels_last: bool, compile_: bool, *, device, image_size: int,
-                    batch_size: int, steps: int, warmup: int, embed_dim: int, num_aus: int = 12) -> dict:
+                    batch_size: int, steps: int, warmup: int, embed_dim: int, num_aus: int = 12, head: str = "anfl") -> dict:
     "Faces/s and views/s of full training steps on synthetic input (median of per-step times after `warmup`)."
     from aunce.encoder import AUEncoder
     from aunce.loss import AUNCELoss
     from aunce.train import autocast, make_optimizer
     torch.manual_seed(0)
-    kw = {"img_size": image_size} if "swin" in backbone else {}
-    model = AUEncoder(backbone, num_aus=num_aus, embed_dim=embed_dim, **kw).to(device)
+    kw = {"img_size": image_size} if ("swin" in backbone or head == "spatial") else {}
+    model = AUEncoder(backbone, num_aus=num_aus, embed_dim=embed_dim, head=head, **kw).to(device)
     if channels_last: model = model.to(memory_format=torch.channels_last)
     net = torch.compile(model) if compile_ else model
     loss_fn = AUNCELoss(tau=0.2, p=(0.15, 0.15, 0.7, 0.0), neg_power="hcl",
@@ -63,17 +65,23 @@ def model_step_rate(backbone: str, precision: str, channels_last: bool, compile_
             "params_M": sum(p.numel() for p in model.parameters()) / 1e6}
 
 
-def loader_rate(workers: int, *, image_size: int, batch_size: int, batches: int, views: str = "simclr") -> dict:
-    "Faces/s of the training DataLoader (JPEG decode, alignment resize, two augmented views) on a small SynthAU set."
+def loader_rate(workers: int, *, image_size: int, batch_size: int, batches: int, views: str = "simclr",
+                cache: bool = False) -> dict:
+    """Faces/s of the training DataLoader (JPEG decode, alignment resize, two augmented views) on a small SynthAU set;
+    `cache`: aligned faces kept in memory (`aunce.train.cache_images`, as `train` does when they fit), timed after one
+    pass has filled it."""
     from torch.utils.data import DataLoader
     from aunce.data import AUDataset, load_frames
     from aunce.transforms import TwoViews
-    from aunce.train import TrainConfig, ensure_synth, make_transform, aligned_size
+    from aunce.train import TrainConfig, ensure_synth, make_transform, aligned_size, cache_images
     cfg = TrainConfig(dataset="synth", subjects=4, frames=max(32, batch_size * batches // 4 + 1), image_size=image_size,
                       cache_dir="runs/cache", label_noise=0.2)
     root = ensure_synth(cfg)
     frames = load_frames("synth", root, fold=cfg.fold, split="train")
     ds = AUDataset(frames, transform=TwoViews(make_transform(views, image_size)), size=aligned_size(cfg))
+    if cache:
+        cache_images(ds)
+        for i in range(len(ds)): ds.load_image(i)
     dl = DataLoader(ds, batch_size=batch_size, shuffle=True, num_workers=workers, drop_last=True,
                     generator=torch.Generator().manual_seed(0), persistent_workers=False)
     it = iter(dl)
@@ -148,8 +156,19 @@ def main(argv=None) -> int:
     ap.add_argument("--loader-batches", type=int, default=8)
     ap.add_argument("--only", choices=("model", "loader", "loss"), default=None)
     ap.add_argument("--threads", type=int, default=0, help="torch CPU threads (0: leave as is)")
+    ap.add_argument("--head", default="anfl", help="the encoder's per-AU head: anfl | spatial")
+    ap.add_argument("--views", default="simclr", help="the loader's views (make_transform kind)")
+    ap.add_argument("--cache", default="0", help="loader with the aligned-face cache: 0,1")
+    ap.add_argument("--demo", action="store_true", help="make demo's setting (see above); other options still override")
     ap.add_argument("--json", default="", help="also write the rows here")
     a = ap.parse_args(argv)
+    if a.demo:
+        given = set(argv if argv is not None else sys.argv[1:])
+        for opt, v in (("--backbones", "tiny16"), ("--head", "spatial"), ("--image-size", 96), ("--batch-size", 32),
+                       ("--embed-dim", 64), ("--channels-last", "0,1"), ("--compile", "0,1"), ("--precisions", "fp32"),
+                       ("--steps", 5), ("--warmup", 2), ("--views", "flip"), ("--cache", "0,1"), ("--workers", "0"),
+                       ("--loader-batches", 20)):
+            if opt not in given: setattr(a, opt[2:].replace("-", "_"), v)
     from aunce.train import resolve_device
     dev = resolve_device(a.device)
     if a.threads: torch.set_num_threads(a.threads)
@@ -166,14 +185,14 @@ def main(argv=None) -> int:
     if a.only in (None, "model"):
         grid = [(b, p, cl, c) for b in backbones for p in _split(a.precisions) for cl in cl_opts for c in comp_opts
                 if not (cl and b.startswith("swin"))]   # channels_last is a convolution layout
-        if not cuda and a.channels_last is None and a.compile is None and "tiny" in backbones:
+        if not cuda and a.channels_last is None and a.compile is None and "tiny" in backbones and not a.demo:
             grid += [("tiny", "fp32", 1, 0), ("tiny", "fp32", 0, 1)]
         print(f"\n{'backbone':10} {'precision':9} {'ch_last':7} {'compile':7} {'params M':>8} {'faces/s':>9} "
               f"{'views/s':>9} {'step ms':>9} {'warm-up s':>9}")
         for b, p, cl, c in grid:
             try:
                 r = model_step_rate(b, p, bool(cl), bool(c), device=dev, image_size=size, batch_size=bs, steps=steps,
-                                    warmup=max(a.warmup, 1 if c else 0), embed_dim=a.embed_dim)
+                                    warmup=max(a.warmup, 1 if c else 0), embed_dim=a.embed_dim, head=a.head)
                 print(f"{b:10} {p:9} {cl:7} {c:7} {r['params_M']:8.1f} {r['faces_per_s']:9.1f} {r['views_per_s']:9.1f} "
                       f"{r['step_ms']:9.1f} {r['warmup_s']:9.1f}", flush=True)
             except Exception as e:
@@ -183,13 +202,14 @@ def main(argv=None) -> int:
                          "image_size": size, "batch_size": bs, **r})
             if cuda: torch.cuda.empty_cache()
     if a.only in (None, "loader"):
-        print(f"\nloader (SynthAU JPEGs -> align to {int(size * 256 / 224)}px -> two SimCLR views of {size}px), "
+        print(f"\nloader (SynthAU JPEGs -> align to {int(size * 256 / 224)}px -> two {a.views} views of {size}px), "
               f"batch {bs}, {a.loader_batches} batches")
-        print(f"{'workers':7} {'faces/s':>9} {'views/s':>9}")
+        print(f"{'workers':7} {'cache':5} {'faces/s':>9} {'views/s':>9}")
         for w in _split(a.workers or "0,2", int):
-            r = loader_rate(w, image_size=size, batch_size=bs, batches=a.loader_batches)
-            print(f"{w:7} {r['faces_per_s']:9.1f} {r['views_per_s']:9.1f}", flush=True)
-            rows.append({"kind": "loader", "workers": w, "image_size": size, "batch_size": bs, **r})
+            for cache in _split(a.cache, int):
+                r = loader_rate(w, image_size=size, batch_size=bs, batches=a.loader_batches, views=a.views, cache=bool(cache))
+                print(f"{w:7} {cache:5} {r['faces_per_s']:9.1f} {r['views_per_s']:9.1f}", flush=True)
+                rows.append({"kind": "loader", "workers": w, "cache": cache, "image_size": size, "batch_size": bs, **r})
         print("A run is limited by the smaller of the model's and the loader's faces/s.")
     if a.only in (None, "loss"):
         Bl = 64

@@ -74,7 +74,7 @@ def test_train_notebook_papermill(tmp_path):
     cfg = res["aunce"]["config"]
     # the scratch preset by default; explicit parameters override it, the rest keep the preset's values
     assert res["preset"] == cfg["preset"] == "scratch" and cfg["beta_min"] == 1.3 and cfg["neg_power"] == "beta"
-    assert cfg["embedding"] == "pre_relu" and cfg["epochs"] == 1
+    assert cfg["embedding"] == "relu" and cfg["head"] == "spatial" and cfg["shift"] == 3 and cfg["epochs"] == 1
     for m in ("aunce", "wce", "supcon"):   # the keys of every model's honest summary
         s = res[m]["eval"]["summary"]
         assert all(k in s for k in ("auc_clean", "f1_clean_tuned", "f1_clean_all_positive")) and 0 <= s["f1_tuned"] <= 100
@@ -95,3 +95,45 @@ def test_ablations_notebook_papermill(tmp_path):
     assert r.returncode == 0, r.stderr[-3000:]
     res = json.loads((out / "ablations.json").read_text())
     assert [r["tag"] for r in res["table7"]] == ["A", "E"] and len(res["fig5_beta_min"]) == 1
+
+
+def _strip_new_fields(path: Path, out: Path) -> Path:
+    "A copy of a predictor file as aunce wrote it before `head` (and the other SAVED_BEFORE fields) existed."
+    from safetensors import safe_open
+    from safetensors.torch import save_file
+    from aunce.train import SAVED_BEFORE
+    with safe_open(str(path), framework="pt") as f:
+        meta, sd = dict(f.metadata()), {k: f.get_tensor(k) for k in f.keys()}
+    cfg = json.loads(meta["config"])
+    for k in SAVED_BEFORE: cfg.pop(k, None)
+    meta["config"] = json.dumps(cfg)
+    save_file(sd, str(out), metadata=meta)
+    return out
+
+
+def test_old_checkpoints_and_other_heads(tmp_path):
+    """A predictor saved before the spatial head existed loads as the ANFL model it was; weights of one head loaded
+    into the other, or a run resumed with another head, are errors that name `head` and both values."""
+    from aunce.predict import make_demo_checkpoint, load_inference_checkpoint
+    from aunce.train import TrainConfig, build_model, save_weights, load_weights, RunDir, fit, make_optimizer
+    old = _strip_new_fields(make_demo_checkpoint(tmp_path / "new.safetensors"), tmp_path / "old.safetensors")
+    assert "head" not in json.loads(__import__("safetensors").safe_open(str(old), "pt").metadata()["config"])
+    m = load_inference_checkpoint(old)
+    assert m.cfg.head == "anfl" and m.cfg.graph and m.model.encoder.head_type == "anfl"
+    # weights of a spatial encoder into an ANFL one (and back): the error names the option and both values
+    cfg = TrainConfig(preset="scratch", backbone="tiny16", image_size=64, embed_dim=16)
+    sp = build_model(cfg, 12)
+    p = save_weights(sp, tmp_path / "sp.safetensors")
+    with pytest.raises(ValueError, match=r"saved with head='spatial'.*this model has head='anfl'"):
+        load_weights(build_model(TrainConfig(preset="scratch", backbone="tiny16", image_size=64, embed_dim=16, head="anfl"), 12), p)
+    # resuming a run with another head: the config check names the field and both values
+    run = RunDir(tmp_path / "run")
+    data = [{"labels": torch.zeros(4, 12, dtype=torch.long), "image": torch.randn(4, 3, 64, 64)}]
+    step = lambda model, b: model(b["image"]).pow(2).mean()
+    fit(sp, step, lambda g: data, epochs=1, run=run, optimizer=make_optimizer(sp.parameters(), 1e-3), config=cfg.to_dict(),
+        progress=False)
+    other = TrainConfig(preset="scratch", backbone="tiny16", image_size=64, embed_dim=16, head="anfl")
+    an = build_model(other, 12)
+    with pytest.raises(ValueError, match=r"config differs in \['graph', 'head'\].*'spatial'.*'anfl'"):
+        fit(an, step, lambda g: data, epochs=2, run=run, optimizer=make_optimizer(an.parameters(), 1e-3),
+            config=other.to_dict(), progress=False, resume=True)
