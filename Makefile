@@ -7,8 +7,9 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.aunce-installed
 DEMO_OUT ?= runs/demo
-# SynthAU bp4d, 36 subjects x 96 frames at 96 px, tiny encoder, 10 epochs, the `scratch` preset: AUNCE, then the WCE
-# and SupCon baselines with the same encoder, data and budget, linear probes; about 5 min on 2 cores
+# SynthAU bp4d, 36 subjects x 96 frames (112 px render, faces aligned to 128, 96 px crops), tiny16 encoder with the spatial
+# head, 10 epochs, the `scratch` preset: AUNCE, then the WCE
+# and SupCon baselines with the same encoder, data and budget, linear probes; about 8 min on 2 cores
 DEMO_PARAMS ?= -p subjects 36 -p frames 96 -p videos 12 -p image_size 96 -p aligned_size 128 -p synth_size 112 -p embed_dim 64 -p epochs 10 \
 	-p batch_size 32 -p probe_epochs 30 -p preset scratch
 export HF_HUB_OFFLINE := 1
