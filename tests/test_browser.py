@@ -17,7 +17,7 @@ few dozen lines of the committed notebooks and pass its CI mode (`--clean`) too.
 Needs chromium and playwright (`make install` installs both); skipped without them.
 """
 from __future__ import annotations
-import hashlib, json, os, shutil, socket, subprocess, sys, time, urllib.request
+import hashlib, json, os, shutil, subprocess, sys, time, urllib.request
 from pathlib import Path
 import pytest
 
@@ -28,53 +28,25 @@ ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-net
 W, H = 1280, 800
 SHOTS = Path(os.environ.get("AUNCE_SCREENSHOTS", ROOT / "runs" / "screenshots"))
 BIN = Path(sys.executable).parent
+sys.path.insert(0, str(ROOT / "tools"))
+from run_all_diff import start_lab   # noqa: E402  (the same JupyterLab start-up as the diff tool)
 
 pytestmark = [pytest.mark.skipif(not CHROMIUM.exists(), reason="no /usr/bin/chromium (apt-get install chromium)")]
 sync_api = pytest.importorskip("playwright.sync_api", reason="playwright for Python is not installed (pip install playwright)")
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0)); return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def lab(tmp_path_factory):
-    "A JupyterLab server on a temporary copy of the notebooks; yields (base url, copy root)."
+    "A JupyterLab server on a temporary copy of the notebooks (`tools/run_all_diff.start_lab`); yields (base url, copy root)."
     work = tmp_path_factory.mktemp("lab")
-    shutil.copy2(ROOT / "settings.ini", work / "settings.ini")
-    shutil.copytree(ROOT / "nbs", work / "nbs", ignore=shutil.ignore_patterns(".ipynb_checkpoints", "runs", "_*"))
-    shutil.copytree(ROOT / "aunce", work / "aunce", ignore=shutil.ignore_patterns("__pycache__"))
-    (work / "nbs" / "runs").mkdir()
-    for d in ("config", "data", "runtime", "settings", "workspaces"): (work / ".jupyter" / d).mkdir(parents=True)
-    news = work / ".jupyter" / "settings" / "@jupyterlab" / "apputils-extension"      # no "Jupyter news?" pop-up
-    news.mkdir(parents=True); (news / "notification.jupyterlab-settings").write_text('{"fetchNews": "false"}')
-    port = _free_port()
-    env = {**os.environ, "HF_HUB_OFFLINE": "1", "PYTHONHASHSEED": "0", "OMP_NUM_THREADS": "1",
-           "JUPYTER_CONFIG_DIR": str(work / ".jupyter" / "config"), "JUPYTER_RUNTIME_DIR": str(work / ".jupyter" / "runtime"),
-           "JUPYTERLAB_SETTINGS_DIR": str(work / ".jupyter" / "settings"),
-           "JUPYTERLAB_WORKSPACES_DIR": str(work / ".jupyter" / "workspaces")}
-    cmd = [str(BIN / "jupyter"), "lab", "--no-browser", f"--port={port}", "--ip=127.0.0.1", f"--ServerApp.root_dir={work}",
-           "--IdentityProvider.token=", "--ServerApp.password=", "--LabApp.expose_app_in_browser=True",
-           "--ServerApp.disable_check_xsrf=True", "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate"]
-    if os.geteuid() == 0: cmd.append("--allow-root")
-    log = open(work / "lab.log", "w")
-    proc = subprocess.Popen(cmd, cwd=work, env=env, stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
+    try: proc, url = start_lab(work)
+    except RuntimeError as e: pytest.fail(str(e))
     try:
-        for _ in range(120):
-            try:
-                urllib.request.urlopen(url + "/api/status", timeout=2); break
-            except Exception:
-                if proc.poll() is not None: pytest.fail(f"jupyter lab exited: {(work / 'lab.log').read_text()[-2000:]}")
-                time.sleep(0.5)
-        else: pytest.fail("jupyter lab did not start in 60 s")
         yield url, work
     finally:
         proc.terminate()
         try: proc.wait(20)
         except subprocess.TimeoutExpired: proc.kill()
-        log.close()
 
 
 @pytest.fixture(scope="module")
