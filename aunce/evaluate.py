@@ -17,7 +17,7 @@ from .aus import occurrence_rates, au_weights, dataset_aus
 from .metrics import f1_per_au, accuracy_per_au, binarize, tune_thresholds
 from .encoder import LinearAUHead
 from .loss import wce_loss
-from .train import derive_seed, autocast, resolve_device
+from .runs import derive_seed, autocast, resolve_device
 
 # %% auto #0
 __all__ = ['PAPER_F1', 'PAPER_TABLE6', 'PAPER_TABLE7', 'PAPER_TABLE8', 'PAPER_FIG5', 'CHANCE_MARGIN', 'CONTRASTIVE_METHODS',
@@ -330,7 +330,9 @@ def run_experiment(cfg, *, data=None, probe_epochs: int = 30, probe_lr: float = 
                    probe_select: str = "f1", resume: bool = False, echo: bool = False, tag: str = "") -> Experiment:
     """Train `cfg` (an `aunce.train.TrainConfig`) and evaluate it on the test fold; `data` = (train, test) AUFrames
     to reuse (default: `prepare_data(cfg)`)."""
-    from aunce.train import prepare_data, split_train_val, train, write_json, aligned_size, save_weights
+    from aunce.config import prepare_data, split_train_val, aligned_size
+    from aunce.runs import write_json, save_weights
+    from aunce.train import train
     from aunce.data import AUDataset
     from aunce.transforms import eval_transform
     t0 = time.perf_counter()

@@ -139,7 +139,7 @@ def cli_from(code: str, argv: list[str]) -> int:
     sys.meta_path[:] = [f for f in sys.meta_path if "editable" not in getattr(f, "__module__", "")
                         and "editable" not in getattr(type(f), "__module__", "")]
     sys.path.insert(0, str(Path(code).resolve()))
-    from aunce.distributed import train_cli
+    from aunce.cli import train_cli
     import aunce
     assert Path(aunce.__file__).resolve().is_relative_to(Path(code).resolve()), aunce.__file__
     return train_cli(argv)

@@ -17,7 +17,7 @@ CASES = [("bp4d", "raw"), ("bp4d", "list"), ("disfa", "raw"), ("disfa", "list"),
 
 def run_check(dataset, root, *extra):
     cmd = ([str(SCRIPT)] if SCRIPT.exists() else
-           [sys.executable, "-c", "import sys; from aunce.data import data_cli; sys.exit(data_cli())"])
+           [sys.executable, "-c", "import sys; from aunce.cli import data_cli; sys.exit(data_cli())"])
     r = subprocess.run(cmd + ["check", "--dataset", dataset, "--root", str(root), *extra],
                        capture_output=True, text=True, timeout=300)
     return r.returncode, r.stdout + r.stderr
@@ -176,7 +176,8 @@ def test_synthau_from_the_generator(tmp_path):
 
 
 # ---- issue 12: bad input never passes silently (check_dataset in process: fast; the CLI where it matters)
-from aunce.data import check_dataset, data_cli
+from aunce.data import check_dataset
+from aunce.cli import data_cli
 
 
 def errs(rep):
@@ -403,7 +404,7 @@ def test_data_cli_os_error_is_one_line(tmp_path, capsys):
 
 def test_synth_cli_out_under_a_file(tmp_path):
     f = tmp_path / "file"; f.write_text("x")
-    r = subprocess.run([sys.executable, "-c", "from aunce.synth import synth_cli; synth_cli()", "--out", str(f / "out"),
+    r = subprocess.run([sys.executable, "-c", "from aunce.cli import synth_cli; synth_cli()", "--out", str(f / "out"),
                         "--subjects", "3", "--frames", "2", "--size", "64"], capture_output=True, text=True, timeout=300)
     assert r.returncode == 1 and "Traceback" not in r.stderr and len(r.stderr.strip().splitlines()) == 1, r.stderr
     assert "Not a directory" in r.stderr and str(f) in r.stderr

@@ -14,7 +14,7 @@ AUS = [1, 2, 4, 6, 7, 10, 12, 14, 15, 17, 23, 24]
 def run(*args):
     "Run aunce-synth (the console script when installed, else the same entry point through python -c)."
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])}
-    cmd = [str(SCRIPT)] if SCRIPT.exists() else [sys.executable, "-c", "from aunce.synth import synth_cli; synth_cli()"]
+    cmd = [str(SCRIPT)] if SCRIPT.exists() else [sys.executable, "-c", "from aunce.cli import synth_cli; synth_cli()"]
     return subprocess.run(cmd + [str(a) for a in args], capture_output=True, text=True, env=env, cwd=ROOT, timeout=600)
 
 def tree(root):
@@ -151,7 +151,7 @@ def noise_free(tmp_path_factory):
 def realised_by_check(root) -> float:
     "The realised noise rate `aunce-data check` prints."
     exe = Path(sys.executable).parent / "aunce-data"
-    cmd = [str(exe)] if exe.exists() else [sys.executable, "-c", "import sys; from aunce.data import data_cli; sys.exit(data_cli())"]
+    cmd = [str(exe)] if exe.exists() else [sys.executable, "-c", "import sys; from aunce.cli import data_cli; sys.exit(data_cli())"]
     p = subprocess.run(cmd + ["check", "--dataset", "synth", "--root", str(root), "--quick"], capture_output=True, text=True,
                        cwd=ROOT, timeout=600, env={**os.environ, "PYTHONPATH": str(ROOT)})
     assert p.returncode == 0, p.stdout + p.stderr
