@@ -17,7 +17,7 @@ few dozen lines of the committed notebooks and pass its CI mode (`--clean`) too.
 Needs chromium and playwright (`make install` installs both); skipped without them.
 """
 from __future__ import annotations
-import hashlib, json, os, shutil, subprocess, sys, time, urllib.request
+import hashlib, json, os, subprocess, sys, time
 from pathlib import Path
 import pytest
 
@@ -29,7 +29,7 @@ W, H = 1280, 800
 SHOTS = Path(os.environ.get("AUNCE_SCREENSHOTS", ROOT / "runs" / "screenshots"))
 BIN = Path(sys.executable).parent
 sys.path.insert(0, str(ROOT / "tools"))
-from run_all_diff import start_lab   # noqa: E402  (the same JupyterLab start-up as the diff tool)
+from run_all_diff import start_lab, open_notebook as _open, run_all, save as _save  # noqa: E402  (drives JupyterLab as the diff tool does)
 
 pytestmark = [pytest.mark.skipif(not CHROMIUM.exists(), reason="no /usr/bin/chromium (apt-get install chromium)")]
 sync_api = pytest.importorskip("playwright.sync_api", reason="playwright for Python is not installed (pip install playwright)")
@@ -58,56 +58,12 @@ def page(lab):
         browser.close()
 
 
-def _wait(pg, js: str, timeout: float = 300, what: str = ""):
-    "Poll until `js` is truthy; a screenshot every few seconds makes headless chromium paint (else Run All can stall)."
-    t0 = last = time.time()
-    while time.time() - t0 < timeout:
-        v = pg.evaluate(js)
-        if v: return v
-        if time.time() - last > 3: pg.screenshot(); last = time.time()
-        time.sleep(0.25)
-    pytest.fail(f"timed out after {timeout} s waiting for {what or js}")
-
-
-def _open(pg, url, name):
-    "Open `name` alone: earlier kernels shut down, a fresh workspace (no other tab restored)."
-    for sess in json.loads(urllib.request.urlopen(url + "/api/sessions").read()):
-        urllib.request.urlopen(urllib.request.Request(f"{url}/api/sessions/{sess['id']}", method="DELETE"))
-    _open.n = getattr(_open, "n", 0) + 1
-    pg.goto(f"{url}/lab/workspaces/w{_open.n}/tree/nbs/{name}?reset")
-    _wait(pg, "() => !!document.querySelector('.jp-NotebookPanel .jp-Cell')", 120, "the notebook")
-    _wait(pg, "() => { const e = document.querySelector('.jp-NotebookPanel:not(.lm-mod-hidden) .jp-Notebook-ExecutionIndicator');"
-              " return e && e.getAttribute('data-status') === 'idle'; }", 120, "an idle kernel")
-    _wait(pg, "() => { const k = window.jupyterapp.shell.currentWidget?.sessionContext?.session?.kernel;"
-              " return k && k.connectionStatus === 'connected' && k.status === 'idle'; }", 120, "a connected kernel")
-    pg.screenshot(); time.sleep(3.0)    # a Run All sent sooner was now and then lost when the kernel's websocket reconnected
-
-
-def _cmd(pg, command, args=None):
-    pg.evaluate("([c, a]) => window.jupyterapp.commands.execute(c, a || {})", [command, args])
-
-
 def _dirty(pg) -> bool:
     return pg.evaluate("() => !!document.querySelector('.lm-TabBar-tab.jp-mod-current.jp-mod-dirty')")
 
 
-def _save(pg):
-    _cmd(pg, "docmanager:save")
-    _wait(pg, "() => !document.querySelector('.lm-TabBar-tab.jp-mod-current.jp-mod-dirty')", 60, "the save")
-    time.sleep(0.5)
-
-
 def _run_all(pg, timeout=600):
-    _cmd(pg, "notebook:run-all-cells")
-    time.sleep(1.0)
-    _wait(pg, """() => {
-        const nb = document.querySelector('.jp-NotebookPanel:not(.lm-mod-hidden) .jp-Notebook');
-        const ps = [...nb.querySelectorAll('.jp-CodeCell .jp-InputPrompt')].map(p => p.textContent.trim());
-        return ps.length && ps.every(t => /^\\[\\d+\\]:$/.test(t));
-    }""", timeout, "every cell to run")
-    errors = pg.evaluate("""() => [...document.querySelectorAll('.jp-NotebookPanel:not(.lm-mod-hidden) .jp-OutputArea-output')]
-        .filter(o => o.getAttribute('data-mime-type') === 'application/vnd.jupyter.stderr' ? /Traceback|Error:/.test(o.textContent)
-                     : /Traceback \\(most recent call last\\)/.test(o.textContent)).map(o => o.textContent.slice(0, 600))""")
+    errors = run_all(pg, timeout)
     assert not errors, errors
 
 

@@ -9,7 +9,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 ENV = {**os.environ, "HF_HUB_OFFLINE": "1", "PYTHONHASHSEED": "0", "OMP_NUM_THREADS": "1"}
-NOTEBOOKS = ["12_explore.ipynb", "explore_gradients.ipynb", "explore_features.ipynb"]
+NOTEBOOKS = ["12_explore.ipynb", "12a_figures.ipynb", "12b_embeddings.ipynb", "12c_explore_features.ipynb", "explore_gradients.ipynb", "explore_features.ipynb"]
 
 
 def test_gradient_explorer_callbacks():
