@@ -46,6 +46,8 @@ class Face:
     yaw: float = float("nan")                 # degrees, from the detector's keypoints (+: the face turns to image right)
     fit_error: float = float("nan")           # landmarks vs detector keypoints, in inter-ocular distances
     quality: str = ""                         # ok | large_yaw | poor_fit
+    face_id: int | None = None                # the track's id (`FaceTracker`, aunce.track)
+    tracked: bool = False                     # placed from the previous frame's landmarks, not detected
 
 import contextlib
 

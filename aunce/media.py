@@ -13,7 +13,8 @@ from .faces import _need
 
 # %% auto #0
 __all__ = ['IMAGE_EXTS', 'VIDEO_EXTS', 'InputError', 'Source', 'expand_inputs', 'to_rgb8', 'read_image', 'video_frame_count',
-           'iter_frames', 'astronaut', 'motion_matrices', 'warp_frame', 'write_video', 'make_motion_video']
+           'iter_frames', 'astronaut', 'motion_matrices', 'warp_frame', 'write_video', 'make_motion_video',
+           'compose_frame', 'place']
 
 # %% ../nbs/13c_media.ipynb #ac6f75d3
 IMAGE_EXTS = frozenset({".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp", ".gif", ".ppm", ".pgm"})
@@ -153,3 +154,25 @@ def make_motion_video(path: str | Path, n: int = 50, width: int = 640, height: i
     Ms = motion_matrices(n, width, height, photo.shape[0], **motion)
     write_video(path, (warp_frame(photo, M, width, height) for M in Ms), fps)
     return Ms
+
+def compose_frame(photo: np.ndarray, Ms: Sequence[np.ndarray | None], width: int, height: int,
+                  background: int = 96) -> np.ndarray:
+    """Copies of `photo` under each (2, 3) similarity of `Ms` (None: that copy is left out) pasted on a grey
+    `width` x `height` canvas, later ones on top: a frame with several real faces on known paths.
+    Shape: photo (h, w, 3) uint8 -> (height, width, 3) uint8."""
+    canvas = Image.new("RGB", (width, height), (background,) * 3)
+    ph = Image.fromarray(photo); full = Image.new("L", ph.size, 255)
+    for M in Ms:
+        if M is None: continue
+        A = np.linalg.inv(np.r_[M, [[0, 0, 1]]])[:2]
+        c = A[:, 2] + 0.5 - A[:, :2] @ np.array([0.5, 0.5])
+        coeffs = (A[0, 0], A[0, 1], c[0], A[1, 0], A[1, 1], c[1])
+        kw = dict(resample=Image.Resampling.BILINEAR)
+        canvas.paste(ph.transform((width, height), Image.Transform.AFFINE, coeffs, **kw),
+                     mask=full.transform((width, height), Image.Transform.AFFINE, coeffs, fillcolor=0, **kw))
+    return np.asarray(canvas)
+
+def place(x: float, y: float, scale: float = 1.0, degrees: float = 0.0, src_size: tuple[int, int] = (0, 0)) -> np.ndarray:
+    "The (2, 3) similarity that puts the centre of a `src_size` (w, h) photo at (x, y), scaled and turned."
+    a = np.radians(degrees); R = scale * np.array([[np.cos(a), -np.sin(a)], [np.sin(a), np.cos(a)]])
+    return np.c_[R, np.array([x, y]) - R @ (np.array(src_size, dtype=np.float64) / 2)]
