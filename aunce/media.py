@@ -4,6 +4,7 @@
 
 # %% ../nbs/13c_media.ipynb #0789b3e1
 from __future__ import annotations
+import math
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -81,11 +82,23 @@ def video_frame_count(path: str | Path) -> int:
         with av.open(str(path)) as c: return int(c.streams.video[0].frames) if c.streams.video else 0
     except Exception: return 0
 
-def iter_frames(src: Source, every: int = 1, threads: int = 1) -> Iterator[tuple[int, float, np.ndarray]]:
+def _rate(st) -> float:
+    "The stream's frame rate in frames/s, or NaN when the container gives none that makes sense (0, or under 0.5)."
+    r = st.average_rate or st.guessed_rate or st.base_rate
+    return float(r) if r and 0.5 <= float(r) <= 10000 else float("nan")
+
+def iter_frames(src: Source, every: int = 1, threads: int = 1,
+                notes: list[str] | None = None) -> Iterator[tuple[int, float, np.ndarray]]:
     """(frame index, timestamp in seconds (NaN for images), RGB frame) of an image or video, streamed.
+
+    A video's timestamps are the container's while they increase; from a frame where they do not (a frame duration
+    or rate of 0 in the container), index / frame rate, or NaN when the container has no usable rate either: `notes`
+    gets a line naming the file and the frame. A video that ends before the frames its header states adds a note
+    too (rows up to its last frame are kept); one the decoder fails on raises `InputError` naming the last good frame.
 
     Shape: frames (H, W, 3) uint8."""
     if every < 1: raise ValueError(f"every={every} must be at least 1")
+    notes = notes if notes is not None else []
     if src.kind == "image":
         yield 0, float("nan"), read_image(src.path); return
     av = _need("av", "video decoding")
@@ -95,16 +108,29 @@ def iter_frames(src: Source, every: int = 1, threads: int = 1) -> Iterator[tuple
         if not container.streams.video: raise InputError(f"{src.path}: has no video stream")
         st = container.streams.video[0]
         st.thread_count = threads
-        n = 0
+        rate, n, last, own = _rate(st), 0, -math.inf, True
         try:
             for fr in container.decode(st):
-                if n % every == 0:
-                    t = float(fr.time) if fr.time is not None else n / float(st.average_rate or 1)
-                    yield n, t, fr.to_ndarray(format="rgb24")
+                t = float(fr.time) if fr.time is not None else math.nan
+                if own and not t > last:          # not increasing (or missing): the container's timestamps stop here
+                    own = False
+                    notes.append(f"{src.path}: frame {n}: the container's timestamps stop increasing ({t:g} s after "
+                                 f"{last:g} s); timestamps from here are " + (f"frame / {rate:g} fps" if rate == rate
+                                 else "empty (no frame rate in the container either)"))
+                if own: last = t
+                else: t = n / rate if rate == rate else math.nan
+                if n % every == 0: yield n, t, fr.to_ndarray(format="rgb24")
                 n += 1
         except av.FFmpegError as e:
-            raise InputError(f"{src.path}: decoding failed after {n} frames ({type(e).__name__}: {e})") from e
-        if n == 0: raise InputError(f"{src.path}: video has no frames")
+            raise InputError(f"{src.path}: decoding failed at frame {n} (rows up to frame {n - 1} were made; "
+                             f"{type(e).__name__}: {e})") from e
+        if n == 0: raise InputError(f"{src.path}: video has no frames (the container states {st.frames} frames, frame "
+                                    f"rate {st.average_rate} fps, time base {st.time_base})")
+        want = int(st.frames or 0) or (round(container.duration / 1e6 * rate) if container.duration and rate == rate else 0)
+        if want and n < 0.98 * want - 1:
+            notes.append(f"{src.path}: the video ends after frame {n - 1} but its header states {want} frames "
+                         f"(truncated, or frames the decoder could not place); rows up to frame {n - 1}")
+
 
 # %% ../nbs/13c_media.ipynb #1f6c4de9
 def astronaut() -> np.ndarray:

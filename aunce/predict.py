@@ -23,6 +23,7 @@ from .faces import (DOWNSCALE_TO, SECOND_PASS_SCORE, YAW_LIMIT, FIT_LIMIT, landm
                          DlibDetector, DlibLandmarks, keypoint_yaw, keypoint_fit_error, landmark_quality)
 from .media import (IMAGE_EXTS, VIDEO_EXTS, InputError, Source, expand_inputs, to_rgb8, read_image, video_frame_count,
                          iter_frames, astronaut, motion_matrices, warp_frame, write_video, make_motion_video)
+from .track import DETECT_EVERY, FaceTracker
 
 # %% auto #0
 __all__ = ['STAGES', 'CSV_STYLES', 'au_columns', 'csv_columns', 'style_row', 'parse_threshold', 'Summary', 'Predictor',
@@ -44,7 +45,7 @@ _all_ = ["PREDICTOR_FORMAT", "PREDICTOR_VERSION", "PREDICTOR_FILE", "CheckpointE
          "iter_frames", "astronaut", "motion_matrices", "warp_frame", "write_video", "make_motion_video"]
 
 # %% ../nbs/13_predict.ipynb #851144ba
-STAGES = ("decode", "detect", "landmarks", "align", "model")
+STAGES = ("decode", "detect", "landmarks", "track", "align", "model")
 
 def au_columns(aus: Sequence[int]) -> tuple[list[str], list[str]]:
     "(probability columns `AU1_prob`..., 0/1 columns `AU1`...) for an AU list."
@@ -52,7 +53,7 @@ def au_columns(aus: Sequence[int]) -> tuple[list[str], list[str]]:
 
 CSV_STYLES = ("aunce", "openface", "pyfeat")
 _LM = [f"x_{i}" for i in range(68)] + [f"y_{i}" for i in range(68)]
-_EXTRA = ["landmark_quality", "yaw", "fit_error", "aligned_path"]
+_EXTRA = ["landmark_quality", "yaw", "fit_error", "tracked", "aligned_path"]
 
 def _check_style(style: str) -> str:
     if style not in CSV_STYLES: raise ValueError(f"columns={style!r} is not one of {', '.join(CSV_STYLES)}")
@@ -68,9 +69,9 @@ def csv_columns(aus: Sequence[int], style: str = "aunce") -> list[str]:
                 + [f"AU{a:02d}_c" for a in aus] + ["input"] + _EXTRA)
     if style == "pyfeat":
         return (["input", "frame", "approx_time", "FaceRectX", "FaceRectY", "FaceRectWidth", "FaceRectHeight", "FaceScore"]
-                + _LM + [f"AU{a:02d}" for a in aus] + ["face_detected", "face"] + _EXTRA)
-    return (["input", "frame", "timestamp", "face_detected", "face", "box_x0", "box_y0", "box_x1", "box_y1", "score",
-             "landmark_quality", "yaw", "fit_error"] + _LM + prob + on + ["aligned_path"])
+                + _LM + [f"AU{a:02d}" for a in aus] + ["face_detected", "face", "face_id"] + _EXTRA)
+    return (["input", "frame", "timestamp", "face_detected", "face", "face_id", "tracked", "box_x0", "box_y0", "box_x1",
+             "box_y1", "score", "landmark_quality", "yaw", "fit_error"] + _LM + prob + on + ["aligned_path"])
 
 def style_row(row: dict, aus: Sequence[int], style: str = "aunce") -> dict:
     """One CSV row (a dict over `csv_columns(aus)`, as `Predictor.iter_rows` yields it) renamed to `style`'s columns.
@@ -80,7 +81,7 @@ def style_row(row: dict, aus: Sequence[int], style: str = "aunce") -> dict:
     out = {k: row.get(k) for k in _LM + _EXTRA}
     found = row.get("face_detected") == 1
     if style == "openface":
-        out.update(frame=row["frame"] + 1, face_id=row.get("face") if found else 0, timestamp=row.get("timestamp"),
+        out.update(frame=row["frame"] + 1, face_id=row.get("face_id") if found else 0, timestamp=row.get("timestamp"),
                    confidence=row.get("score") if found else 0.0, success=1 if found else 0, input=row.get("input"))
         for a in aus: out[f"AU{a:02d}_p"], out[f"AU{a:02d}_c"] = row.get(f"AU{a}_prob"), row.get(f"AU{a}")
         return out
@@ -88,7 +89,7 @@ def style_row(row: dict, aus: Sequence[int], style: str = "aunce") -> dict:
     out.update({"input": row.get("input"), "frame": row["frame"], "approx_time": row.get("timestamp"),
                 "FaceRectX": x0, "FaceRectY": y0, "FaceRectWidth": None if x0 is None else x1 - x0,
                 "FaceRectHeight": None if y0 is None else y1 - y0, "FaceScore": row.get("score"),
-                "face_detected": row.get("face_detected"), "face": row.get("face")})
+                "face_detected": row.get("face_detected"), "face": row.get("face"), "face_id": row.get("face_id")})
     for a in aus: out[f"AU{a:02d}"] = row.get(f"AU{a}_prob")
     return out
 
@@ -109,6 +110,8 @@ class Summary:
     frames_without_face: int = 0
     flagged_faces: int = 0
     failed: list = field(default_factory=list)           # (input, reason)
+    notes: list = field(default_factory=list)            # what went oddly but did not stop an input, naming file and frame
+    detected_frames: int = 0                             # frames the detector ran on (the others were tracked)
     seconds: float = 0.0
     stage_seconds: dict = field(default_factory=dict)
     @property
@@ -116,9 +119,10 @@ class Summary:
     def __str__(self) -> str:
         s = (f"{self.inputs} inputs, {self.frames} frames, {self.faces} faces, {self.frames_without_face} frames without a face, "
              f"{self.flagged_faces} faces flagged (landmark_quality != ok), {len(self.failed)} inputs failed; "
-             f"{self.seconds:.1f} s, {self.fps:.1f} frames/s")
+             f"{self.seconds:.1f} s, {self.fps:.1f} frames/s; faces detected in {self.detected_frames} frames, tracked in the others")
         if self.stage_seconds and self.frames:
             s += "\n  ms/frame: " + ", ".join(f"{k} {1000 * v / self.frames:.1f}" for k, v in self.stage_seconds.items())
+        for why in self.notes: s += f"\n  NOTE {why}"
         for _, why in self.failed: s += f"\n  FAILED {why}"
         return s
 
@@ -132,9 +136,11 @@ class Predictor:
     """AU probabilities of faces in images and videos from an inference checkpoint (a file or a run folder).
 
     `threshold`: `"tuned"` (the checkpoint's per-AU thresholds) or a number; `detector`: mediapipe | dlib;
-    `expect_aus`: an AU list (or a dataset name) the checkpoint must have, else a `CheckpointError`."""
+    `expect_aus`: an AU list (or a dataset name) the checkpoint must have, else a `CheckpointError`; `detect_every`:
+    in a video, detect faces every N frames and track them in between (`FaceTracker`; 1: detect on every frame)."""
     def __init__(self, checkpoint: str | Path, device: str = "cpu", batch_size: int = 32, threshold: str | float = "tuned",
-                 detector: str = "mediapipe", expect_aus: Sequence[int] | str | None = None, max_faces: int | None = None):
+                 detector: str = "mediapipe", expect_aus: Sequence[int] | str | None = None, max_faces: int | None = None,
+                 detect_every: int = DETECT_EVERY):
         from aunce.transforms import eval_transform
         from aunce.train import resolve_device
         if batch_size < 1: raise ValueError(f"batch_size={batch_size} must be at least 1")
@@ -154,6 +160,7 @@ class Predictor:
         elif detector == "dlib": self.detector = DlibDetector()
         else: raise ValueError(f"detector={detector!r} is not 'mediapipe' or 'dlib'")
         self.landmarker = DlibLandmarks()
+        self.tracker = FaceTracker(self.detector, self.landmarker, detect_every, max_faces)
         self.transform = eval_transform(self.ckpt.image_size, self.ckpt.mean, self.ckpt.std)
         self.columns = csv_columns(self.aus)
         self.stage_seconds = dict.fromkeys(STAGES, 0.0)
@@ -172,6 +179,13 @@ class Predictor:
         self.stage_seconds["detect"] += t1 - t0; self.stage_seconds["landmarks"] += t2 - t1
         return faces
 
+    def track(self, rgb: np.ndarray) -> list[Face]:
+        "The next frame's faces from `tracker` (ids, tracked or detected), its time added to `stage_seconds`."
+        before = dict(self.tracker.seconds)
+        faces = self.tracker(rgb)
+        for k, v in self.tracker.seconds.items(): self.stage_seconds[k] += v - before[k]
+        return faces
+
     def prepare(self, rgb: np.ndarray, face: Face) -> tuple[np.ndarray, torch.Tensor]:
         "(aligned face, model input) as in training. Shape: -> ((S, S, 3) uint8, (3, C, C) float32)."
         from aunce.face import align_face
@@ -186,7 +200,7 @@ class Predictor:
 
     @staticmethod
     def _face_row(base: dict, j: int, f: Face) -> dict:
-        return {**base, "face_detected": 1, "face": j, "score": f.score,
+        return {**base, "face_detected": 1, "face": j, "face_id": f.face_id, "tracked": int(f.tracked), "score": f.score,
                 **dict(zip(("box_x0", "box_y0", "box_x1", "box_y1"), f.box.tolist())),
                 "landmark_quality": f.quality, "yaw": f.yaw, "fit_error": f.fit_error,
                 **{f"x_{i}": v for i, v in enumerate(f.landmarks[:, 0].tolist())},
@@ -228,7 +242,9 @@ class Predictor:
         try:
             for k, src in enumerate(sources):
                 if src.error: summary.failed.append((src.label, src.error)); continue
-                frames = iter_frames(src, every)
+                notes: list[str] = []
+                frames = iter_frames(src, every, notes=notes)
+                self.tracker.reset(); detections = self.tracker.detections
                 try:
                     while True:
                         t0 = time.perf_counter()
@@ -236,7 +252,8 @@ class Predictor:
                         except StopIteration: break
                         self.stage_seconds["decode"] += time.perf_counter() - t0
                         summary.frames += 1
-                        faces = self.faces(rgb)
+                        faces = self.track(rgb)
+                        summary.notes += [f"{src.label}: frame {idx}: {m}" for m in self.tracker.notes]; self.tracker.notes.clear()
                         base = {"input": src.label, "frame": idx, "timestamp": ts}
                         if not faces:
                             summary.frames_without_face += 1
@@ -258,7 +275,7 @@ class Predictor:
                 except Exception as e:
                     summary.failed.append((src.label, f"{src.label}: {type(e).__name__}: {e}"))
                 finally:
-                    frames.close()
+                    frames.close(); summary.notes += notes; summary.detected_frames += self.tracker.detections - detections
             yield from self._flush(pending)
         finally:
             if bar is not None: bar.close()
@@ -288,8 +305,9 @@ class Predictor:
         if a.ndim != 4 or a.shape[-1] != 3 or a.dtype != np.uint8:
             raise ValueError(f"an array input must be (H, W, 3) or (T, H, W, 3) uint8 RGB, got shape {a.shape}, dtype {a.dtype}")
         rows, pending = [], []
+        self.tracker.reset()
         for i, rgb in enumerate(a):
-            faces = self.faces(rgb)
+            faces = self.track(rgb)
             base = {"input": "<array>", "frame": i, "timestamp": float("nan")}
             if not faces: pending.append(({**base, "face_detected": 0}, None))
             for j, f in enumerate(faces):
@@ -331,6 +349,9 @@ def predict_cli(argv: list[str] | None = None) -> int:
     ap.add_argument("--device", default="cpu", help="cpu | cuda | mps | auto (default cpu)")
     ap.add_argument("--batch-size", type=int, default=32, help="faces per model batch (default 32)")
     ap.add_argument("--every", type=int, default=1, help="keep every N-th video frame (default 1: all)")
+    ap.add_argument("--detect-every", type=int, default=DETECT_EVERY, metavar="N",
+                    help=f"detect faces every N frames of a video and track them in between, each face keeping its "
+                         f"face_id (default {DETECT_EVERY}; 1: detect on every frame)")
     ap.add_argument("--threshold", default="tuned", help="'tuned' (the checkpoint's per-AU thresholds, default), or a number")
     ap.add_argument("--save-aligned", default=None, metavar="DIR", help="write each aligned face as PNG into DIR")
     ap.add_argument("--detector", default="mediapipe", choices=["mediapipe", "dlib"], help="face detector (default mediapipe)")
@@ -343,10 +364,11 @@ def predict_cli(argv: list[str] | None = None) -> int:
     a = ap.parse_args(argv)
     if a.every < 1: ap.error(f"--every {a.every}: must be at least 1")
     if a.batch_size < 1: ap.error(f"--batch-size {a.batch_size}: must be at least 1")
+    if a.detect_every < 1: ap.error(f"--detect-every {a.detect_every}: must be at least 1")
     if a.threads: torch.set_num_threads(a.threads)
     try:
         pred = Predictor(a.checkpoint, device=a.device, batch_size=a.batch_size, threshold=a.threshold,
-                         detector=a.detector, expect_aus=a.expect_aus)
+                         detector=a.detector, expect_aus=a.expect_aus, detect_every=a.detect_every)
     except (CheckpointError, ValueError, ImportError, RuntimeError) as e:
         print(f"aunce-predict: error: {e}", file=sys.stderr); return 2
     summary = pred.write_csv(a.inputs, a.out, every=a.every, save_aligned=a.save_aligned, progress=not a.no_progress,

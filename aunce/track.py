@@ -16,8 +16,8 @@ __all__ = ['DETECT_EVERY', 'TRACK_NCC', 'TRACK_SHAPE', 'TRACK_YAW', 'MATCH_IOU',
 
 # %% ../nbs/13d_track.ipynb #06be7420
 DETECT_EVERY = 10       # detect every N frames while tracking (benchmarks/predict_speed.py --sweep chose it)
-TRACK_NCC = 0.5         # the face's look (a 24 x 24 grey crop aligned by its landmarks) vs the previous frame's: at least
-TRACK_SHAPE = 0.12      # the refit landmarks vs the previous frame's, after a similarity: at most (inter-ocular distances)
+TRACK_NCC = 0.85        # the face's look (a 24 x 24 grey crop aligned by its landmarks) vs the previous frame's: at least
+TRACK_SHAPE = 0.06      # the refit landmarks vs the previous frame's, after a similarity: at most (inter-ocular distances)
 TRACK_YAW = 25.0        # degrees, from the landmarks: a face turning further is handed back to the detector's check
 MATCH_IOU = 0.3         # a detection continues the track whose last box it overlaps at least this much
 
