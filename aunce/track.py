@@ -8,14 +8,16 @@ import dataclasses
 import time
 from dataclasses import dataclass
 import numpy as np
+from .face import INNER49, TEMPLATE49
 from .faces import Face, _need, keypoint_yaw, keypoint_fit_error, landmark_quality
 
 # %% auto #0
 __all__ = ['DETECT_EVERY', 'TRACK_NCC', 'TRACK_SHAPE', 'TRACK_YAW', 'MATCH_IOU', 'LOOK_SIZE', 'inter_ocular', 'landmark_yaw',
-           'shape_change', 'face_look', 'box_iou', 'box_relation', 'box_from_landmarks', 'Track', 'FaceTracker']
+           'fit_similarity', 'shape_change', 'face_look', 'box_iou', 'box_relation', 'box_from_landmarks', 'Track',
+           'FaceTracker']
 
 # %% ../nbs/13d_track.ipynb #06be7420
-DETECT_EVERY = 10       # detect every N frames while tracking (benchmarks/predict_speed.py --sweep chose it)
+DETECT_EVERY = 25       # detect every N frames while tracking: the smallest N at 100 frames/s (predict_speed.py --sweep)
 TRACK_NCC = 0.85        # the face's look (a 24 x 24 grey crop aligned by its landmarks) vs the previous frame's: at least
 TRACK_SHAPE = 0.06      # the refit landmarks vs the previous frame's, after a similarity: at most (inter-ocular distances)
 TRACK_YAW = 25.0        # degrees, from the landmarks: a face turning further is handed back to the detector's check
@@ -33,24 +35,35 @@ def landmark_yaw(lm: np.ndarray) -> float:
     s = float(np.dot(lm[30] - (lm[0] + lm[16]) / 2, ends / (2 * half)) / half)
     return float(np.degrees(np.arcsin(np.clip(s, -1, 1))))
 
+def fit_similarity(src: np.ndarray, dst: np.ndarray) -> np.ndarray:
+    """Least-squares similarity `dst ~ s R src + t` as a (2, 3) matrix, in closed form with the points as complex
+    numbers: what `aunce.face.similarity_transform` gives (no reflection), in a tenth of its time, for the per-frame
+    checks. Shape: src, dst (N, 2) -> (2, 3)."""
+    z = src[:, 0] + 1j * src[:, 1]; w = dst[:, 0] + 1j * dst[:, 1]
+    zm, wm = z.mean(), w.mean(); zc = z - zm
+    a = np.vdot(zc, w - wm) / max(np.vdot(zc, zc).real, 1e-12)       # sum conj(zc) * (w - wm) / sum |zc|^2
+    b = wm - a * zm
+    return np.array([[a.real, -a.imag, b.real], [a.imag, a.real, b.imag]])
+
 def shape_change(a: np.ndarray, b: np.ndarray) -> float:
     """Mean distance of landmarks `a` from `b` after the least-squares similarity that maps `a` onto `b`, in `b`'s
     inter-ocular distances: 0 for the same shape moved, turned or scaled. Shape: a, b (68, 2)."""
-    from aunce.face import similarity_transform, apply_transform
     iod = inter_ocular(b)
     if iod < 1e-6: return float("inf")
-    return float(np.linalg.norm(apply_transform(similarity_transform(a, b), a) - b, axis=1).mean() / iod)
+    M = fit_similarity(a, b)
+    return float(np.linalg.norm(a @ M[:, :2].T + M[:, 2] - b, axis=1).mean() / iod)
 
 LOOK_SIZE = 24
+_TEMPLATE = TEMPLATE49.astype(np.float64)
 
 def face_look(rgb: np.ndarray, lm: np.ndarray) -> np.ndarray | None:
     """The face as a `LOOK_SIZE`² grey patch aligned by its landmarks, zero-mean and unit-norm (None when flat:
     no texture to compare). Shape: rgb (H, W, 3) uint8, lm (68, 2) -> (LOOK_SIZE², ) float32."""
     cv2 = _need("cv2", "face tracking")
-    from aunce.face import alignment_matrix
-    M = alignment_matrix(lm, 2 * LOOK_SIZE)
+    M = fit_similarity(lm[INNER49], _TEMPLATE * (2 * LOOK_SIZE / 256))  # as aunce.face.alignment_matrix
     p = cv2.warpAffine(rgb, M, (2 * LOOK_SIZE, 2 * LOOK_SIZE), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
-    g = p.astype(np.float32).mean(2).reshape(LOOK_SIZE, 2, LOOK_SIZE, 2).mean((1, 3)).ravel()
+    g = cv2.resize(cv2.cvtColor(p, cv2.COLOR_RGB2GRAY), (LOOK_SIZE, LOOK_SIZE), interpolation=cv2.INTER_AREA)
+    g = g.astype(np.float32).ravel()
     g -= g.mean(); n = float(np.linalg.norm(g))
     return g / n if n > 1e-3 * g.size else None
 
