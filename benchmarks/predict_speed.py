@@ -88,6 +88,9 @@ if __name__ == "__main__":
               f"mean |landmark difference| {lm:.2f} px")
         print("mean |AU probability difference| per AU: " + ", ".join(f"{c.replace('_prob', '')} {v:.4f}" for c, v in au.items())
               + f"  (largest {au.max():.4f})")
+        jitter = results[1][2].filter(like="_prob").diff().abs().mean()
+        print(f"for scale, the per-frame run's own mean |frame-to-frame change| per AU: largest {jitter.max():.4f}, "
+              f"smallest {jitter.min():.4f} (random weights: the landmark difference is the model-free measure)")
         if a.sweep:
             print(f"\n{'N':>4}{'frames/s':>10}{'detected':>10}{'max AU diff':>13}{'landmarks px':>14}")
             for n in [int(x) for x in a.sweep.split(",")]:
