@@ -107,8 +107,9 @@ class FaceTracker:
     to the detector. `detect_every=1` detects on every frame (no tracking; ids still link faces by overlap).
 
     Ids: a detection overlapping a track's last box by `MATCH_IOU` or more (best overlap first) keeps that track's
-    id; any other detection starts a new id, counting up from 0 in each file (`reset`); a track that no detection
-    continues ends and its id is never used again."""
+    id; any other detection starts a new id, counting up from 0 in each file (`reset`). A track no detection
+    continues goes on if its refit passes `check` (the detector missed a face that is still there), else it ends and
+    its id is never used again."""
     def __init__(self, detector, landmarker, detect_every: int = DETECT_EVERY, max_faces: int | None = None,
                  min_ncc: float = TRACK_NCC, max_shape: float = TRACK_SHAPE, max_yaw: float = TRACK_YAW):
         if not isinstance(detect_every, (int, np.integer)) or detect_every < 1:
@@ -139,34 +140,39 @@ class FaceTracker:
         if abs(landmark_yaw(lm)) > self.max_yaw: return "turned"
         return ""
 
-    def _track(self, rgb: np.ndarray) -> list[Face] | None:
-        t0 = time.perf_counter(); faces, looks = [], []
-        for t in self.tracks:
-            f = Face(box_from_landmarks(t.landmarks + t.velocity, t.rel), t.score)    # where it would be at that speed
-            f.landmarks = self.landmarker(rgb, f, self.detector.name); f.quality = "ok"; f.tracked = True
-            faces.append(f)
-        t1 = time.perf_counter(); self.seconds["landmarks"] += t1 - t0
-        ok = True
-        for t, f in zip(self.tracks, faces):
-            look = face_look(rgb, f.landmarks); looks.append(look)
-            if self.check(rgb, t, f.landmarks, look): ok = False; break
-        if ok:
-            boxes = [box_from_landmarks(f.landmarks, t.rel) for t, f in zip(self.tracks, faces)]
-            ok = all(box_iou(a, b) < 0.5 for i, a in enumerate(boxes) for b in boxes[i + 1:])
-        self.seconds["track"] += time.perf_counter() - t1
-        if not ok: self.lost += 1; return None
-        for t, f, look, b in zip(self.tracks, faces, looks, boxes):
-            t.velocity = f.landmarks.mean(0) - t.landmarks.mean(0)
-            t.landmarks, t.look, t.box = f.landmarks, look, b
-            f.box, f.face_id = b, t.face_id
-        return faces
+    def _refit(self, rgb: np.ndarray, t: Track) -> tuple[Face, np.ndarray | None, str]:
+        "Track `t` refitted on `rgb` from its last landmarks moved at its last speed: (face, look, `check`'s verdict)."
+        t0 = time.perf_counter()
+        f = Face(box_from_landmarks(t.landmarks + t.velocity, t.rel), t.score, quality="ok", face_id=t.face_id, tracked=True)
+        f.landmarks = self.landmarker(rgb, f, self.detector.name)
+        t1 = time.perf_counter()
+        look = face_look(rgb, f.landmarks)
+        why = self.check(rgb, t, f.landmarks, look)
+        self.seconds["landmarks"] += t1 - t0; self.seconds["track"] += time.perf_counter() - t1
+        return f, look, why
 
-    def _detect(self, rgb: np.ndarray) -> list[Face]:
+    @staticmethod
+    def _keep(t: Track, f: Face, look: np.ndarray | None):
+        t.velocity = f.landmarks.mean(0) - t.landmarks.mean(0)
+        t.landmarks, t.look = f.landmarks, look
+        t.box = f.box = box_from_landmarks(f.landmarks, t.rel)
+
+    def _track(self, rgb: np.ndarray) -> tuple[list[Face] | None, list]:
+        refits = [self._refit(rgb, t) for t in self.tracks]
+        boxes = [box_from_landmarks(f.landmarks, t.rel) for t, (f, _, _) in zip(self.tracks, refits)]
+        ok = (not any(why for _, _, why in refits)
+              and all(box_iou(a, b) < 0.5 for i, a in enumerate(boxes) for b in boxes[i + 1:]))
+        if not ok: self.lost += 1; return None, refits
+        for t, (f, look, _) in zip(self.tracks, refits): self._keep(t, f, look)
+        return [f for f, _, _ in refits], refits
+
+    def _detect(self, rgb: np.ndarray, refits: list | None = None) -> list[Face]:
         t0 = time.perf_counter()
         faces = self.detector(rgb)[: self.max_faces]
         t1 = time.perf_counter()
         for f in faces: self._fit(rgb, f)
         t2 = time.perf_counter()
+        self.seconds["detect"] += t1 - t0; self.seconds["landmarks"] += t2 - t1
         pairs = sorted(((box_iou(t.box, f.box), i, j) for i, t in enumerate(self.tracks) for j, f in enumerate(faces)),
                        reverse=True)
         ids, used_t = {}, set()
@@ -183,8 +189,15 @@ class FaceTracker:
             look = face_look(rgb, f.landmarks) if f.quality == "ok" else None
             v = f.landmarks.mean(0) - old[f.face_id].landmarks.mean(0) if f.face_id in old else np.zeros(2)
             tracks.append(Track(f.face_id, f.landmarks, look, f.box, box_relation(f.box, f.landmarks), f.score, v))
+        t3 = time.perf_counter(); self.seconds["track"] += t3 - t2
+        # a track the detector missed goes on when its refit passes `check` and is no detected face: a detector's
+        # miss in one frame does not change the id; a face that left, a cut or a blank frame fail the check
+        for i, t in enumerate(self.tracks):
+            if i in used_t or t.look is None or (self.max_faces is not None and len(faces) >= self.max_faces): continue
+            f, look, why = refits[i] if refits is not None else self._refit(rgb, t)
+            if why or any(box_iou(box_from_landmarks(f.landmarks, t.rel), d.box) >= MATCH_IOU for d in faces): continue
+            self._keep(t, f, look); tracks.append(t); faces.append(f)
         self.tracks = tracks; self.since_detect = 0; self.detections += 1
-        self.seconds["detect"] += t1 - t0; self.seconds["landmarks"] += t2 - t1; self.seconds["track"] += time.perf_counter() - t2
         return faces
 
     def __call__(self, rgb: np.ndarray) -> list[Face]:
@@ -196,9 +209,9 @@ class FaceTracker:
             self.tracks = []
         self.size = rgb.shape[:2]
         self.since_detect += 1
-        faces = None
+        faces, refits = None, None
         if (self.tracks and self.since_detect < self.detect_every and all(t.look is not None for t in self.tracks)):
-            faces = self._track(rgb)
-        if faces is None: faces = self._detect(rgb)
+            faces, refits = self._track(rgb)
+        if faces is None: faces = self._detect(rgb, refits)
         return sorted(faces, key=lambda f: -(f.box[2] - f.box[0]) * (f.box[3] - f.box[1]))
 
