@@ -4,7 +4,8 @@
 
 Makes a 640x360 H.264 video of the astronaut photo moving (a shift of up to 60 px and a rotation of up to 12 degrees
 over `--frames` frames: about 1.3 px a frame at 300), a small random predictor (the `tiny` backbone) and runs
-`Predictor.write_csv` on it pinned to one CPU core (torch, MediaPipe and the decoder with one thread), once with
+`Predictor.write_csv` on it pinned to one CPU core (torch, MediaPipe and the decoder with one thread; the fastest of
+`--repeat` runs, since another process may share the core), once with
 `detect_every=1` (the detector on every frame) and once with `--detect-every N` (tracking in between). Prints ms/frame
 for decode, detect, landmarks, track, align and model and the end-to-end frames/s (CSV included) of both, and how far
 the tracked run's AU probabilities (mean |difference| per AU) and landmarks are from the per-frame run's.
@@ -19,13 +20,18 @@ import pandas as pd
 import torch
 
 
-def run(pred, video, out):
-    "One timed write_csv (after a warm-up run): (summary, wall seconds, the CSV)."
+def run(pred, video, out, repeat: int = 1):
+    """The fastest of `repeat` timed write_csv runs (after a warm-up run): (summary, wall seconds, the CSV). On a core
+    that another process shares, the slower runs measure that process; the fastest is the closest to aunce's own cost."""
     from aunce.predict import STAGES
-    pred.stage_seconds = dict.fromkeys(STAGES, 0.0)
-    t0 = time.perf_counter()
-    s = pred.write_csv([video], out)
-    return s, time.perf_counter() - t0, pd.read_csv(out)
+    best = None
+    for _ in range(repeat):
+        pred.stage_seconds = dict.fromkeys(STAGES, 0.0)
+        t0 = time.perf_counter()
+        s = pred.write_csv([video], out)
+        wall = time.perf_counter() - t0
+        if best is None or wall < best[1]: best = (s, wall)
+    return best[0], best[1], pd.read_csv(out)
 
 
 def differences(df, ref):
@@ -48,6 +54,7 @@ if __name__ == "__main__":
     ap.add_argument("--embed-dim", type=int, default=64)
     ap.add_argument("--batch-size", type=int, default=32)
     ap.add_argument("--detectors", action="store_true", help="also time the two face detectors")
+    ap.add_argument("--repeat", type=int, default=3, help="time each setting this many times, keep the fastest (default 3)")
     ap.add_argument("--all-cores", action="store_true", help="do not pin to one core")
     a = ap.parse_args()
     if not a.all_cores and hasattr(os, "sched_setaffinity"):
@@ -67,11 +74,12 @@ if __name__ == "__main__":
         results = {}
         for n in [1, n_track]:
             pred.tracker.detect_every = n
-            results[n] = run(pred, video, os.path.join(tmp, f"every{n}.csv"))
+            results[n] = run(pred, video, os.path.join(tmp, f"every{n}.csv"), a.repeat)
         cores = "all cores" if a.all_cores else "1 core"
         s1 = results[1][0]
         print(f"aunce-predict on {s1.frames} frames of {a.width}x{a.height} H.264 (one face), tiny backbone at "
-              f"{a.image_size} px, batch {a.batch_size}, {cores}, torch threads {torch.get_num_threads()}")
+              f"{a.image_size} px, batch {a.batch_size}, {cores}, torch threads {torch.get_num_threads()}; the fastest of "
+              f"{a.repeat} runs of each setting")
         cols = {1: "detect every frame", n_track: f"track, detect every {n_track}"}
         print(f"\n{'ms/frame':<12}" + "".join(f"{cols[n]:>26}" for n in results))
         for k in STAGES:
@@ -95,7 +103,7 @@ if __name__ == "__main__":
             print(f"\n{'N':>4}{'frames/s':>10}{'detected':>10}{'max AU diff':>13}{'landmarks px':>14}")
             for n in [int(x) for x in a.sweep.split(",")]:
                 pred.tracker.detect_every = n
-                s, w, df = run(pred, video, os.path.join(tmp, f"sweep{n}.csv"))
+                s, w, df = run(pred, video, os.path.join(tmp, f"sweep{n}.csv"), a.repeat)
                 au, lm = differences(df, results[1][2])
                 print(f"{n:>4}{s.frames / w:>10.1f}{s.detected_frames:>10}{au.max():>13.4f}{lm:>14.2f}")
         pred.close()
