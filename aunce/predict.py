@@ -350,8 +350,8 @@ def predict_cli(argv: list[str] | None = None) -> int:
     ap.add_argument("--batch-size", type=int, default=32, help="faces per model batch (default 32)")
     ap.add_argument("--every", type=int, default=1, help="keep every N-th video frame (default 1: all)")
     ap.add_argument("--detect-every", type=int, default=DETECT_EVERY, metavar="N",
-                    help=f"detect faces every N frames of a video and track them in between, each face keeping its "
-                         f"face_id (default {DETECT_EVERY}; 1: detect on every frame)")
+                    help=f"detect faces every N frames of a video (frames kept by --every) and track them in between, "
+                         f"each face keeping its face_id (default {DETECT_EVERY}; 1: detect on every frame)")
     ap.add_argument("--threshold", default="tuned", help="'tuned' (the checkpoint's per-AU thresholds, default), or a number")
     ap.add_argument("--save-aligned", default=None, metavar="DIR", help="write each aligned face as PNG into DIR")
     ap.add_argument("--detector", default="mediapipe", choices=["mediapipe", "dlib"], help="face detector (default mediapipe)")
