@@ -17,7 +17,7 @@ __all__ = ['DETECT_EVERY', 'TRACK_NCC', 'TRACK_SHAPE', 'TRACK_YAW', 'MATCH_IOU',
            'FaceTracker']
 
 # %% ../nbs/13d_track.ipynb #06be7420
-DETECT_EVERY = 25       # detect every N frames while tracking: the smallest N at 100 frames/s (predict_speed.py --sweep)
+DETECT_EVERY = 25       # detect every N frames while tracking: where frames/s levels off (predict_speed.py --sweep)
 TRACK_NCC = 0.85        # the face's look (a 24 x 24 grey crop aligned by its landmarks) vs the previous frame's: at least
 TRACK_SHAPE = 0.06      # the refit landmarks vs the previous frame's, after a similarity: at most (inter-ocular distances)
 TRACK_YAW = 25.0        # degrees, from the landmarks: a face turning further is handed back to the detector's check
@@ -37,8 +37,8 @@ def landmark_yaw(lm: np.ndarray) -> float:
 
 def fit_similarity(src: np.ndarray, dst: np.ndarray) -> np.ndarray:
     """Least-squares similarity `dst ~ s R src + t` as a (2, 3) matrix, in closed form with the points as complex
-    numbers: what `aunce.face.similarity_transform` gives (no reflection), in a tenth of its time, for the per-frame
-    checks. Shape: src, dst (N, 2) -> (2, 3)."""
+    numbers: what `aunce.face.similarity_transform` gives (no reflection), without its SVD and input checks, for the
+    per-frame checks. Shape: src, dst (N, 2) -> (2, 3)."""
     z = src[:, 0] + 1j * src[:, 1]; w = dst[:, 0] + 1j * dst[:, 1]
     zm, wm = z.mean(), w.mean(); zc = z - zm
     a = np.vdot(zc, w - wm) / max(np.vdot(zc, zc).real, 1e-12)       # sum conj(zc) * (w - wm) / sum |zc|^2
