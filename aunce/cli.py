@@ -10,7 +10,7 @@ from .frames import DATASETS
 from .synth_labels import NOISE_MODELS, PROFILES
 
 # %% auto #0
-__all__ = ['train_parser', 'train_cli', 'data_cli', 'synth_cli']
+__all__ = ['train_parser', 'train_cli', 'data_cli', 'synth_cli', 'predict_cli']
 
 # %% ../nbs/15_cli.ipynb #eac25f39
 class _ArgumentParser(argparse.ArgumentParser):
@@ -174,3 +174,45 @@ def synth_cli(argv: list[str] | None = None) -> None:
           f"({dt:.1f}s, {meta['n_images'] / dt:.0f} images/s)")
     print("occurrence (clean):", " ".join(f"{k}={v:.3f}" for k, v in meta["occurrence_clean"].items()))
     print(f"label noise: {meta['noise_model']} at {meta['label_noise']:g}, realised {meta['noise_rate']:.4f} ({meta['noise_rate_measure']})")
+
+# %% ../nbs/15_cli.ipynb #aef60b50
+def predict_cli(argv: list[str] | None = None) -> int:
+    "Console script `aunce-predict`: AU probabilities per (frame, face) of images, folders and videos, to a CSV."
+    from aunce.inference import PREDICTOR_FILE, CheckpointError
+    from aunce.predict import CSV_STYLES, Predictor
+    from aunce.track import DETECT_EVERY
+    ap = argparse.ArgumentParser(prog="aunce-predict", description="AUs of faces in images, folders of images and videos, "
+                                 "one CSV row per (frame, face); frames without a face get a face_detected=0 row.")
+    ap.add_argument("inputs", nargs="+", metavar="INPUT", help="image files, folders of images/videos, video files")
+    ap.add_argument("--checkpoint", required=True, help=f"a run folder holding {PREDICTOR_FILE}, or the file itself")
+    ap.add_argument("--out", required=True, help="the CSV to write")
+    ap.add_argument("--device", default="cpu", help="cpu | cuda | mps | auto (default cpu)")
+    ap.add_argument("--batch-size", type=int, default=32, help="faces per model batch (default 32)")
+    ap.add_argument("--every", type=int, default=1, help="keep every N-th video frame (default 1: all)")
+    ap.add_argument("--detect-every", type=int, default=DETECT_EVERY, metavar="N",
+                    help=f"detect faces every N frames of a video (frames kept by --every) and track them in between, "
+                         f"each face keeping its face_id (default {DETECT_EVERY}; 1: detect on every frame)")
+    ap.add_argument("--threshold", default="tuned", help="'tuned' (the checkpoint's per-AU thresholds, default), or a number")
+    ap.add_argument("--save-aligned", default=None, metavar="DIR", help="write each aligned face as PNG into DIR")
+    ap.add_argument("--detector", default="mediapipe", choices=["mediapipe", "dlib"], help="face detector (default mediapipe)")
+    ap.add_argument("--expect-aus", default=None, metavar="DATASET", help="fail unless the checkpoint has this dataset's AU set")
+    ap.add_argument("--threads", type=int, default=0, help="torch CPU threads (0: torch's default)")
+    ap.add_argument("--columns", default="aunce", choices=list(CSV_STYLES),
+                    help="column names: aunce (default), openface (AU01_c 0/1 and AU01_p, frame from 1, face_id, "
+                         "confidence, success) or pyfeat (AU01 probabilities, FaceRectX/Y/Width/Height, FaceScore)")
+    ap.add_argument("--no-progress", action="store_true", help="no progress bar")
+    a = ap.parse_args(argv)
+    import torch
+    if a.every < 1: ap.error(f"--every {a.every}: must be at least 1")
+    if a.batch_size < 1: ap.error(f"--batch-size {a.batch_size}: must be at least 1")
+    if a.detect_every < 1: ap.error(f"--detect-every {a.detect_every}: must be at least 1")
+    if a.threads: torch.set_num_threads(a.threads)
+    try:
+        pred = Predictor(a.checkpoint, device=a.device, batch_size=a.batch_size, threshold=a.threshold,
+                         detector=a.detector, expect_aus=a.expect_aus, detect_every=a.detect_every)
+    except (CheckpointError, ValueError, ImportError, RuntimeError) as e:
+        print(f"aunce-predict: error: {e}", file=sys.stderr); return 2
+    summary = pred.write_csv(a.inputs, a.out, every=a.every, save_aligned=a.save_aligned, progress=not a.no_progress,
+                             columns=a.columns)
+    print(f"wrote {a.out}: {summary}")
+    return 1 if summary.failed else 0

@@ -351,7 +351,7 @@ def run_experiment(cfg, *, data=None, probe_epochs: int = 30, probe_lr: float = 
         ev = evaluate_classifier(tres.model, ds(va), ds(test), batch_size=max(64, cfg.batch_size),
                                  best_epoch=tres.best_epoch, **kw)
     from aunce.encoder import AUClassifier
-    from aunce.predict import save_inference_checkpoint
+    from aunce.inference import save_inference_checkpoint
     clf = AUClassifier(tres.encoder, ev.head, normalize=True) if cfg.method in CONTRASTIVE_METHODS else tres.model
     save_inference_checkpoint(tres.run / "predictor.safetensors", clf, cfg, tres.aus, ev.thresholds,
                               extra={"summary": ev.summary(), "train_best_epoch": tres.best_epoch})

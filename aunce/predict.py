@@ -4,7 +4,6 @@
 
 # %% ../nbs/13_predict.ipynb #a578b658
 from __future__ import annotations
-import argparse
 import csv
 import math
 import os
@@ -27,13 +26,12 @@ from .track import DETECT_EVERY, FaceTracker
 
 # %% auto #0
 __all__ = ['STAGES', 'CSV_STYLES', 'au_columns', 'csv_columns', 'style_row', 'parse_threshold', 'Summary', 'Predictor',
-           'predict_cli', 'PREDICTOR_FORMAT', 'PREDICTOR_VERSION', 'PREDICTOR_FILE', 'CheckpointError',
-           'save_inference_checkpoint', 'InferenceModel', 'resolve_checkpoint', 'load_inference_checkpoint',
-           'make_demo_checkpoint', 'DOWNSCALE_TO', 'SECOND_PASS_SCORE', 'YAW_LIMIT', 'FIT_LIMIT', 'landmark_model_path',
-           'Face', 'MediaPipeDetector', 'DlibDetector', 'DlibLandmarks', 'keypoint_yaw', 'keypoint_fit_error',
-           'landmark_quality', 'IMAGE_EXTS', 'VIDEO_EXTS', 'InputError', 'Source', 'expand_inputs', 'to_rgb8',
-           'read_image', 'video_frame_count', 'iter_frames', 'astronaut', 'motion_matrices', 'warp_frame',
-           'write_video', 'make_motion_video']
+           'PREDICTOR_FORMAT', 'PREDICTOR_VERSION', 'PREDICTOR_FILE', 'CheckpointError', 'save_inference_checkpoint',
+           'InferenceModel', 'resolve_checkpoint', 'load_inference_checkpoint', 'make_demo_checkpoint', 'DOWNSCALE_TO',
+           'SECOND_PASS_SCORE', 'YAW_LIMIT', 'FIT_LIMIT', 'landmark_model_path', 'Face', 'MediaPipeDetector',
+           'DlibDetector', 'DlibLandmarks', 'keypoint_yaw', 'keypoint_fit_error', 'landmark_quality', 'IMAGE_EXTS',
+           'VIDEO_EXTS', 'InputError', 'Source', 'expand_inputs', 'to_rgb8', 'read_image', 'video_frame_count',
+           'iter_frames', 'astronaut', 'motion_matrices', 'warp_frame', 'write_video', 'make_motion_video']
 
 # %% ../nbs/13_predict.ipynb #a6e69467
 # re-exported: `from aunce.predict import save_inference_checkpoint` (and every other name that lived here) keeps working
@@ -338,43 +336,10 @@ class Predictor:
 
     def close(self): self.detector.close()
 
-# %% ../nbs/13_predict.ipynb #ee5b66cd
-def predict_cli(argv: list[str] | None = None) -> int:
-    "Console script `aunce-predict`: AU probabilities per (frame, face) of images, folders and videos, to a CSV."
-    ap = argparse.ArgumentParser(prog="aunce-predict", description="AUs of faces in images, folders of images and videos, "
-                                 "one CSV row per (frame, face); frames without a face get a face_detected=0 row.")
-    ap.add_argument("inputs", nargs="+", metavar="INPUT", help="image files, folders of images/videos, video files")
-    ap.add_argument("--checkpoint", required=True, help=f"a run folder holding {PREDICTOR_FILE}, or the file itself")
-    ap.add_argument("--out", required=True, help="the CSV to write")
-    ap.add_argument("--device", default="cpu", help="cpu | cuda | mps | auto (default cpu)")
-    ap.add_argument("--batch-size", type=int, default=32, help="faces per model batch (default 32)")
-    ap.add_argument("--every", type=int, default=1, help="keep every N-th video frame (default 1: all)")
-    ap.add_argument("--detect-every", type=int, default=DETECT_EVERY, metavar="N",
-                    help=f"detect faces every N frames of a video (frames kept by --every) and track them in between, "
-                         f"each face keeping its face_id (default {DETECT_EVERY}; 1: detect on every frame)")
-    ap.add_argument("--threshold", default="tuned", help="'tuned' (the checkpoint's per-AU thresholds, default), or a number")
-    ap.add_argument("--save-aligned", default=None, metavar="DIR", help="write each aligned face as PNG into DIR")
-    ap.add_argument("--detector", default="mediapipe", choices=["mediapipe", "dlib"], help="face detector (default mediapipe)")
-    ap.add_argument("--expect-aus", default=None, metavar="DATASET", help="fail unless the checkpoint has this dataset's AU set")
-    ap.add_argument("--threads", type=int, default=0, help="torch CPU threads (0: torch's default)")
-    ap.add_argument("--columns", default="aunce", choices=list(CSV_STYLES),
-                    help="column names: aunce (default), openface (AU01_c 0/1 and AU01_p, frame from 1, face_id, "
-                         "confidence, success) or pyfeat (AU01 probabilities, FaceRectX/Y/Width/Height, FaceScore)")
-    ap.add_argument("--no-progress", action="store_true", help="no progress bar")
-    a = ap.parse_args(argv)
-    if a.every < 1: ap.error(f"--every {a.every}: must be at least 1")
-    if a.batch_size < 1: ap.error(f"--batch-size {a.batch_size}: must be at least 1")
-    if a.detect_every < 1: ap.error(f"--detect-every {a.detect_every}: must be at least 1")
-    if a.threads: torch.set_num_threads(a.threads)
-    try:
-        pred = Predictor(a.checkpoint, device=a.device, batch_size=a.batch_size, threshold=a.threshold,
-                         detector=a.detector, expect_aus=a.expect_aus, detect_every=a.detect_every)
-    except (CheckpointError, ValueError, ImportError, RuntimeError) as e:
-        print(f"aunce-predict: error: {e}", file=sys.stderr); return 2
-    summary = pred.write_csv(a.inputs, a.out, every=a.every, save_aligned=a.save_aligned, progress=not a.no_progress,
-                             columns=a.columns)
-    print(f"wrote {a.out}: {summary}")
-    return 1 if summary.failed else 0
+# %% ../nbs/13_predict.ipynb #2233118f
+_MOVED = {"predict_cli": "the commands' module"}
 
-def _main() -> None:
-    sys.exit(predict_cli())
+def __getattr__(name: str):
+    if name in _MOVED:
+        raise AttributeError(f"{name} moved to {_MOVED[name]} (nbs/15_cli.ipynb): `from aunce.cli import {name}`")
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -18,8 +18,9 @@ from PIL import Image
 from safetensors import safe_open
 from safetensors.torch import load_file, save_file
 from aunce.predict import (CheckpointError, InputError, Predictor, csv_columns, load_inference_checkpoint,
-                           make_demo_checkpoint, make_motion_video, predict_cli, astronaut, write_video,
+                           make_demo_checkpoint, make_motion_video, astronaut, write_video,
                            save_inference_checkpoint, PREDICTOR_FILE)
+from aunce.cli import predict_cli
 
 torch.set_num_threads(1)
 XS, YS = [f"x_{i}" for i in range(68)], [f"y_{i}" for i in range(68)]

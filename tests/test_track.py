@@ -12,7 +12,8 @@ import torch
 
 pytest.importorskip("mediapipe"); pytest.importorskip("dlib"); pytest.importorskip("av")
 
-from aunce.predict import Predictor, make_demo_checkpoint, predict_cli, astronaut, write_video, PREDICTOR_FILE
+from aunce.predict import Predictor, make_demo_checkpoint, astronaut, write_video, PREDICTOR_FILE
+from aunce.cli import predict_cli
 from aunce.media import compose_frame, place
 from aunce.track import DETECT_EVERY
 
