@@ -54,6 +54,8 @@ if __name__ == "__main__":
     ap.add_argument("--embed-dim", type=int, default=64)
     ap.add_argument("--batch-size", type=int, default=32)
     ap.add_argument("--detectors", action="store_true", help="also time the two face detectors")
+    ap.add_argument("--checkpoint", default="", help="a trained predictor (run folder or predictor.safetensors, e.g. make demo's "
+                    "runs/demo/wce) instead of a random tiny one: its AU differences then mean something")
     ap.add_argument("--repeat", type=int, default=3, help="time each setting this many times, keep the fastest (default 3)")
     ap.add_argument("--all-cores", action="store_true", help="do not pin to one core")
     a = ap.parse_args()
@@ -68,7 +70,8 @@ if __name__ == "__main__":
     try:
         video = os.path.join(tmp, "motion.mp4")
         make_motion_video(video, n=a.frames, width=a.width, height=a.height)
-        ck = make_demo_checkpoint(os.path.join(tmp, "predictor.safetensors"), image_size=a.image_size, embed_dim=a.embed_dim)
+        ck = a.checkpoint or make_demo_checkpoint(os.path.join(tmp, "predictor.safetensors"), image_size=a.image_size,
+                                                  embed_dim=a.embed_dim)
         pred = Predictor(ck, batch_size=a.batch_size)
         pred.write_csv([video], os.path.join(tmp, "warm.csv"))            # warm-up: first-call costs out of the way
         results = {}
@@ -77,9 +80,10 @@ if __name__ == "__main__":
             results[n] = run(pred, video, os.path.join(tmp, f"every{n}.csv"), a.repeat)
         cores = "all cores" if a.all_cores else "1 core"
         s1 = results[1][0]
-        print(f"aunce-predict on {s1.frames} frames of {a.width}x{a.height} H.264 (one face), tiny backbone at "
-              f"{a.image_size} px, batch {a.batch_size}, {cores}, torch threads {torch.get_num_threads()}; the fastest of "
-              f"{a.repeat} runs of each setting")
+        model = (f"the trained predictor {a.checkpoint} ({pred.ckpt.cfg.backbone}, {getattr(pred.ckpt.cfg, 'head', 'anfl')} head, "
+                 f"{pred.ckpt.image_size} px)" if a.checkpoint else f"a random tiny backbone at {a.image_size} px")
+        print(f"aunce-predict on {s1.frames} frames of {a.width}x{a.height} H.264 (one face), {model}, batch "
+              f"{a.batch_size}, {cores}, torch threads {torch.get_num_threads()}; the fastest of {a.repeat} runs of each setting")
         cols = {1: "detect every frame", n_track: f"track, detect every {n_track}"}
         print(f"\n{'ms/frame':<12}" + "".join(f"{cols[n]:>26}" for n in results))
         for k in STAGES:
@@ -98,7 +102,8 @@ if __name__ == "__main__":
               + f"  (largest {au.max():.4f})")
         jitter = results[1][2].filter(like="_prob").diff().abs().mean()
         print(f"for scale, the per-frame run's own mean |frame-to-frame change| per AU: largest {jitter.max():.4f}, "
-              f"smallest {jitter.min():.4f} (random weights: the landmark difference is the model-free measure)")
+              f"smallest {jitter.min():.4f}" + ("" if a.checkpoint else " (random weights: the landmark difference is the "
+                                                  "model-free measure; --checkpoint for a trained model)"))
         if a.sweep:
             print(f"\n{'N':>4}{'frames/s':>10}{'detected':>10}{'max AU diff':>13}{'landmarks px':>14}")
             for n in [int(x) for x in a.sweep.split(",")]:
