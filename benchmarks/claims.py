@@ -21,15 +21,17 @@ Items (the issue's numbering; every cell on `--seeds`, items 1-2 on every fold o
 4. NS off (model C) vs on (model E) for neg_power `beta`, `paper_eq4` and `hcl` under `scratch` (per-AU F1 against
    the AU's occurrence rate), and Fig. 5's sweeps for `beta` and `hcl`: beta_min 0.8..1.8 (step 0.2) at beta_maj 0.4,
    beta_maj 0.2..1.2 (step 0.2) at beta_min 1.2.
-5. The encoder's backbone pretrained self-supervised (SimCLR's NT-Xent on two SimCLR views, no AU labels) on a
-   separate SynthAU set (synth seed `--synth-seed + 1000`: identities that are in no fold), saved as
-   `DIR/pretrain/backbone.safetensors` and loaded through `pretrained_path`; AUNCE from scratch vs pretrained under
-   both presets, and WCE pretrained as the reference.
+5. The encoder's backbone pretrained on a separate SynthAU set (synth seed `--synth-seed + 1000`: identities that
+   are in no fold), in two ways: self-supervised (SimCLR's NT-Xent on two SimCLR views, no AU labels; label
+   `pretrained`, saved as `DIR/pretrain/backbone.safetensors`) and supervised (WCE on that set's clean labels, the
+   `scratch` setting, all its subjects; label `pretrained, supervised`, `DIR/pretrain/supervised_backbone.safetensors`:
+   a stand-in for ImageNet or face pretraining), each loaded through `pretrained_path`; AUNCE from scratch vs each
+   start under both presets (`paper` at its lr 1e-5 and ANFL head), and WCE from each start as the reference.
 
 A run is identified by a key hashed from its full TrainConfig (minus where and how it runs) and the probe epochs, so
 a run that serves several cells (AUNCE@scratch is item 1's AUNCE, item 2's E@scratch, item 3's PS run at noise 0.2,
 item 4's hcl NS-on run, ...) runs once. Finished runs are read back from `DIR/runs.csv` (one row per run: the
-method `name`, `noise_model`, `label_noise`, `fold`, `seed`, `pretrained_start` (none | simclr), every summary metric,
+method `name`, `noise_model`, `label_noise`, `fold`, `seed`, `pretrained_start` (none | simclr | supervised), every summary metric,
 per-AU clean tuned F1 and training-split occurrence rate on noisy and clean labels, the kept epoch, best val AUC, the
 last and kept-epoch mean cosine and embedding spread, seconds), appended by the parent as workers finish, and
 `DIR/subjects.csv` (per run, test subject and AU: TP, FP, FN at the tuned thresholds on the clean labels, for the
@@ -131,7 +133,18 @@ def base_config(a) -> dict:
                 monitor_frames=a.monitor_frames, cache_dir=a.cache_dir)
 
 
-def pretrain_path(a) -> str: return str(Path(a.out).resolve() / "pretrain" / "backbone.safetensors")
+PRETRAIN_FILES = {"simclr": "backbone.safetensors", "supervised": "supervised_backbone.safetensors"}
+START_LABELS = {"simclr": "pretrained", "supervised": "pretrained, supervised"}   # item 5's labels of each start
+
+
+def pretrain_path(a, start: str = "simclr") -> str: return str(Path(a.out).resolve() / "pretrain" / PRETRAIN_FILES[start])
+
+
+def pretrained_start(cfg: TrainConfig) -> str:
+    "'none', or which pretraining a run's `pretrained_path` holds ('simclr', 'supervised'), from its file name."
+    if not cfg.pretrained_path: return "none"
+    name = Path(cfg.pretrained_path).name
+    return next((k for k, f in PRETRAIN_FILES.items() if f == name), "other")
 
 
 def run_key(cfg: TrainConfig, probe_epochs: int) -> str:
@@ -181,12 +194,9 @@ def build_grid(a) -> list[dict]:
                 add(4, f"{form} beta_maj sweep", f"beta_maj={v:g}", "AUNCE@scratch",
                     {"neg_power": form, "beta_min": 1.2, "beta_maj": v}, x=v)
     if 5 in items:
-        pre = {"pretrained_path": pretrain_path(a)}
-        for preset in ("scratch", "paper"):
-            add(5, preset, "from scratch", f"AUNCE@{preset}")
-            add(5, preset, "pretrained", f"AUNCE@{preset}", pre)
-        add(5, "WCE", "from scratch", "WCE")
-        add(5, "WCE", "pretrained", "WCE", pre)
+        for group, name in (("scratch", "AUNCE@scratch"), ("paper", "AUNCE@paper"), ("WCE", "WCE")):
+            add(5, group, "from scratch", name)
+            for start, label in START_LABELS.items(): add(5, group, label, name, {"pretrained_path": pretrain_path(a, start)})
     return cells
 
 
@@ -197,9 +207,10 @@ def estimate_seconds(cfg: TrainConfig) -> float:
     return ref * cfg.subjects * cfg.frames * cfg.epochs / REF_WORK * (cfg.image_size / 96) ** 2
 
 
-def pretrain_estimate(a) -> float:
-    "Pretraining sees all frames of its set (a run trains on about half its set's frames), SimCLR views."
-    return REF_SECONDS[("aunce", "simclr")] * 2 * a.subjects * a.frames * a.pretrain_epochs / REF_WORK * (a.image_size / 96) ** 2
+def pretrain_estimate(a, start: str = "simclr") -> float:
+    "Pretraining sees all frames of its set (a run trains on about half its set's frames): SimCLR views, or WCE's one view."
+    ref = REF_SECONDS[("aunce", "simclr")] if start == "simclr" else REF_SECONDS[("wce", "")]
+    return ref * 2 * a.subjects * a.frames * a.pretrain_epochs / REF_WORK * (a.image_size / 96) ** 2
 
 
 # ------------------------------------------------------------------------------------------------------- the workers
@@ -233,7 +244,7 @@ def do_run(cell: dict, probe_epochs: int, run_dir: str) -> dict:
     return {"key": cell["key"], "name": cell["name"], "method": cfg.method, "preset": cfg.preset,
             "noise_model": cfg.noise_model, "label_noise": cfg.label_noise, "neg_power": cfg.neg_power, "beta_min": cfg.beta_min,
             "beta_maj": cfg.beta_maj, "p": ",".join(f"{v:g}" for v in cfg.p), "use_au_weights": cfg.use_au_weights,
-            "pretrained": bool(cfg.pretrained_path), "pretrained_start": "simclr" if cfg.pretrained_path else "none",
+            "pretrained": bool(cfg.pretrained_path), "pretrained_start": pretrained_start(cfg),
             "fold": cfg.fold, "seed": cfg.seed,
             **run_row(ex, time.perf_counter() - t),
             **{f"best_{k}": float(best[k].iloc[0]) for k in ("mean_cos", "emb_std") if k in h},
@@ -304,6 +315,26 @@ def do_pretrain(cfg: TrainConfig, epochs: int, path: str) -> dict:
     return info
 
 
+def do_pretrain_supervised(cfg: TrainConfig, epochs: int, path: str) -> dict:
+    """Supervised pretraining of the encoder's backbone: WCE (the `scratch` setting of `cfg`) on the clean labels of every
+    subject of `cfg`'s SynthAU set, no validation part, `epochs` epochs; `model.encoder.backbone`'s weights saved to
+    `path`. The set's identities are in no fold of the study: a stand-in for ImageNet or face pretraining."""
+    from aunce.train import ensure_synth, save_weights, train
+    from aunce.data import load_frames
+    t0 = time.perf_counter()
+    frames = load_frames("synth", ensure_synth(cfg), split="all")
+    run = Path(path).parent / "supervised-run"
+    res = train(dataclasses.replace(cfg, epochs=epochs, val_fraction=0.0, select_epoch="last", out_dir=str(run)), frames, None)
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    save_weights(res.model.encoder.backbone, path)
+    h = res.history
+    info = {"frames": len(frames), "subjects": len(frames.subject_list), "synth_seed": cfg.synth_seed,
+            "label_noise": cfg.label_noise, "epochs": epochs, "loss": [float(v) for v in h["loss"]] if "loss" in h else [],
+            "seconds": time.perf_counter() - t0, "path": path, "run": str(run)}
+    write_json(info, Path(path).with_name("supervised_pretrain.json"))
+    return info
+
+
 def _call(kind, *args):
     try:
         return kind, {"kind": kind, "ok": True, "result": globals()[f"do_{kind}"](*args)}
@@ -312,6 +343,9 @@ def _call(kind, *args):
 
 
 # -------------------------------------------------------------------------------------------------------- the driver
+def _start_of(kind: str) -> str: return "simclr" if kind == "pretrain" else kind.removeprefix("pretrain_")
+
+
 def run_grid(a, cells: list[dict]) -> int:
     from concurrent.futures import ProcessPoolExecutor, wait, FIRST_COMPLETED
     import multiprocessing as mp
@@ -328,25 +362,27 @@ def run_grid(a, cells: list[dict]) -> int:
     for c in cells:
         if c["key"] not in have and c["key"] not in seen: todo.append(c); seen.add(c["key"])
     n_unique = len({c["key"] for c in cells})
-    ppath = pretrain_path(a)
-    need_pre = any(c["cfg"].pretrained_path for c in todo) and not Path(ppath).exists()
-    pre_cfg = dataclasses.replace(method_config("AUNCE@scratch", base_config(a)), synth_seed=a.synth_seed + 1000,
-                                  label_noise=0.0, noise_model="symmetric")
+    # the pretraining jobs the runs to do wait for: {start: path}, each made once on the separate SynthAU set
+    need_pre = {start: pretrain_path(a, start) for start in PRETRAIN_FILES
+                if any(pretrained_start(c["cfg"]) == start for c in todo) and not Path(pretrain_path(a, start)).exists()}
+    pre_base = dict(synth_seed=a.synth_seed + 1000, label_noise=0.0, noise_model="symmetric")
+    pre_cfgs = {"simclr": dataclasses.replace(method_config("AUNCE@scratch", base_config(a)), **pre_base),
+                "supervised": dataclasses.replace(method_config("WCE", base_config(a)), **pre_base)}
     # projected CPU time, recalibrated on the runs already measured here
     by_key = {c["key"]: c for c in cells}
     done_est = sum(estimate_seconds(by_key[r["key"]]["cfg"]) for r in rows if r["key"] in by_key)
     done_sec = sum(float(r["seconds"]) for r in rows if r["key"] in by_key)
     calib = done_sec / done_est if done_est > 0 and done_sec > 0 else 1.0
-    est = sum(estimate_seconds(c["cfg"]) for c in todo) * calib + (pretrain_estimate(a) if need_pre else 0.0)
+    est = sum(estimate_seconds(c["cfg"]) for c in todo) * calib + sum(pretrain_estimate(a, s) for s in need_pre)
     procs = max(1, min(a.procs, len(todo) or 1))
     print(f"claims: {n_unique} distinct runs in {len(cells)} cells of items {a.items}; {n_unique - len(todo)} "
-          f"finished in {csv}, {len(todo)} to run" + (" + pretraining" if need_pre else "") +
+          f"finished in {csv}, {len(todo)} to run" + (f" + pretraining ({', '.join(need_pre)})" if need_pre else "") +
           f"; projected CPU time {est / 3600:.2f} h ({est:.0f} s{'' if calib == 1 else f', x{calib:.2f} from the finished runs'}), "
           f"about {est / procs / 3600:.2f} h on {procs} processes", flush=True)
     if a.dry_run or not todo: return 0
     from aunce.train import synth_root
     datas = {}
-    for cfg in [c["cfg"] for c in todo] + ([pre_cfg] if need_pre else []):
+    for cfg in [c["cfg"] for c in todo] + [pre_cfgs[s] for s in need_pre]:
         datas.setdefault(str(synth_root(cfg)), cfg)
     failed, t0, n_done = 0, time.perf_counter(), 0
     log = out / "errors.log"
@@ -357,10 +393,12 @@ def run_grid(a, cells: list[dict]) -> int:
             if not r["ok"]: raise SystemExit(f"claims.py: generating SynthAU {futs[f]} failed:\n{r['error']}")
         print(f"[{time.perf_counter() - t0:6.0f}s] SynthAU sets ready: {len(datas)}", flush=True)
         pending = {}
-        if need_pre: pending[pool.submit(_call, "pretrain", pre_cfg, a.pretrain_epochs, ppath)] = None
-        waiting = [c for c in todo if c["cfg"].pretrained_path and need_pre]
+        for start, ppath in need_pre.items():
+            kind = "pretrain" if start == "simclr" else f"pretrain_{start}"
+            pending[pool.submit(_call, kind, pre_cfgs[start], a.pretrain_epochs, ppath)] = None
+        waiting = {s: [c for c in todo if pretrained_start(c["cfg"]) == s] for s in need_pre}
         for c in todo:
-            if not (c["cfg"].pretrained_path and need_pre):
+            if pretrained_start(c["cfg"]) not in need_pre:
                 pending[pool.submit(_call, "run", c, a.probe_epochs, str(out / "runs" / c["key"]))] = c
         while pending:
             fin, _ = wait(list(pending), return_when=FIRST_COMPLETED)
@@ -372,14 +410,15 @@ def run_grid(a, cells: list[dict]) -> int:
                     failed += 1
                     with open(log, "a") as fh: fh.write(f"--- {kind} {c and c['key']} {c and c['name']}\n{r['error']}\n")
                     print(f"[{el:6.0f}s] FAILED {kind} {c['name'] if c else ''}: see {log}\n{r['error'].splitlines()[-1]}", flush=True)
-                    if kind == "pretrain": waiting = []
+                    if kind.startswith("pretrain"): waiting[_start_of(kind)] = []
                     continue
-                if kind == "pretrain":
-                    print(f"[{el:6.0f}s] pretrained the backbone ({r['result']['epochs']} epochs, "
-                          f"{r['result']['seconds']:.0f} s) -> {ppath}", flush=True)
-                    for w in waiting:
+                if kind.startswith("pretrain"):
+                    start = _start_of(kind)
+                    print(f"[{el:6.0f}s] pretrained the backbone ({start}, {r['result']['epochs']} epochs, "
+                          f"{r['result']['seconds']:.0f} s) -> {r['result']['path']}", flush=True)
+                    for w in waiting[start]:
                         pending[pool.submit(_call, "run", w, a.probe_epochs, str(out / "runs" / w["key"]))] = w
-                    waiting = []
+                    waiting[start] = []
                     continue
                 row = r["result"]
                 counts += row.pop("_counts")
@@ -672,20 +711,23 @@ def verdict_table(df: pd.DataFrame, a=None, curves: pd.DataFrame | None = None) 
                      verdict=conditional(res, "sweep"), ours="; ".join(ours) or "not measured",
                      paper=f"best at beta_min {PAPER_FIG5['beta_min']}, beta_maj {PAPER_FIG5['beta_maj']}: {PAPER_FIG5['f1']}",
                      runs="item 4: sweeps under scratch, fold 1 x seeds"))
-    # 5: pretrained encoder
-    res, ours = {}, []
-    for preset in ("paper", "scratch"):
-        pre, scr = (stat(df, item=5, group=preset, label=l) for l in ("pretrained", "from scratch"))
-        auc = stat(df, "auc_clean", item=5, group=preset, label="pretrained")
-        res[preset] = beats_above_chance(pre, scr, auc)
-        ours.append(f"{preset}: scratch {fmt(scr)}, pretrained {fmt(pre)}" + (f" (AUC {auc['mean']:.1f})" if auc else ""))
-    w = [stat(df, item=5, group="WCE", label=l) for l in ("from scratch", "pretrained")]
-    ours.append(f"WCE: scratch {fmt(w[0])}, pretrained {fmt(w[1])}")
-    rows.append(dict(claim="5. From a (self-supervised) pretrained encoder the paper's setting learns (beats its "
-                           "from-scratch start, above chance)",
-                     verdict=conditional(res, "preset"), ours="; ".join(ours),
-                     paper=f"ImageNet-pretrained MEGraph, lr 1e-5: {PAPER_F1['bp4d']['mean']} (Table II)",
-                     runs="item 5: fold 1 x seeds"))
+    # 5: pretrained encoder, from each start
+    for start, label in START_LABELS.items():
+        res, ours = {}, []
+        for preset in ("paper", "scratch"):
+            pre, scr = (stat(df, item=5, group=preset, label=l) for l in (label, "from scratch"))
+            auc = stat(df, "auc_clean", item=5, group=preset, label=label)
+            res[preset] = beats_above_chance(pre, scr, auc)
+            ours.append(f"{preset}: scratch {fmt(scr)}, pretrained {fmt(pre)}" + (f" (AUC {auc['mean']:.1f})" if auc else ""))
+        w = [stat(df, item=5, group="WCE", label=l) for l in ("from scratch", label)]
+        ours.append(f"WCE: scratch {fmt(w[0])}, pretrained {fmt(w[1])}")
+        claim = ("5. From a (self-supervised) pretrained encoder the paper's setting learns (beats its from-scratch "
+                 "start, above chance)" if start == "simclr" else
+                 "5b. From a supervised-pretrained encoder (WCE on other identities) the paper's setting learns (beats "
+                 "its from-scratch start, above chance)")
+        rows.append(dict(claim=claim, verdict=conditional(res, "preset"), ours="; ".join(ours),
+                         paper=f"ImageNet-pretrained MEGraph, lr 1e-5: {PAPER_F1['bp4d']['mean']} (Table II)",
+                         runs=f"item 5 ({label}): fold 1 x seeds"))
     return pd.DataFrame(rows).set_index("claim")
 
 
@@ -725,7 +767,8 @@ def paired_claims(df: pd.DataFrame) -> list[dict]:
     for g in dict.fromkeys(d3["group"]):
         for lab in PS_LABEL.values(): add("3", 3, g, lab, "AUNCE no PS (D)")
     for form in FORMS: add("4a", 4, f"NS {form}", "NS on", "NS off", "f1_minority")
-    for p in ("scratch", "paper", "WCE"): add("5", 5, p, "pretrained", "from scratch")
+    for p in ("scratch", "paper", "WCE"):
+        for label in START_LABELS.values(): add("5", 5, p, label, "from scratch")
     return out
 
 
@@ -762,7 +805,7 @@ def paired_table(df: pd.DataFrame, out: str | Path | None = None, n_boot: int = 
 
 ITEM_TITLES = {1: "1. Contrastive vs cross-entropy", 2: "2. Table VII (models A-E) under both presets",
                3: "3. Positive sampling and label noise", 4: "4. Negative re-weighting and imbalance",
-               5: "5. A pretrained encoder (self-supervised, no AU labels)"}
+               5: "5. A pretrained encoder (`pretrained`: SimCLR, no AU labels; `pretrained, supervised`: WCE on other identities)"}
 
 
 def write_summary(out: str | Path, quick: bool = False) -> str:

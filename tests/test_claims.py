@@ -33,9 +33,10 @@ def test_claims_quick_and_notebook(tmp_path):
                 "last_mean_cos", "last_emb_std", "AU1 f1_clean_tuned", "AU24 rate", "seconds"]:
         assert col in runs and runs[col].notna().all(), col
     assert runs["pretrained"].any() and (out / "pretrain" / "backbone.safetensors").exists()
+    assert (out / "pretrain" / "supervised_backbone.safetensors").exists()                 # issue 17: the supervised start
     for col in ["noise_model", "label_noise", "fold", "seed", "name", "pretrained_start"]:
         assert col in runs and runs[col].notna().all(), col
-    assert set(runs["label_noise"]) == {0.2} and set(runs["pretrained_start"]) == {"none", "simclr"}
+    assert set(runs["label_noise"]) == {0.2} and set(runs["pretrained_start"]) == {"none", "simclr", "supervised"}
     from aunce.synth import NOISE_MODELS
     from aunce.evaluate import f1_from_counts
     assert set(runs["noise_model"]) == set(NOISE_MODELS)
