@@ -47,7 +47,7 @@ def test_claims_quick_and_notebook(tmp_path):
     df = cl.collect(out)
     assert set(df["item"]) == {1, 2, 3, 4, 5}
     v = cl.verdict_table(df, a)
-    assert len(v) == 6 and not v["verdict"].eq("not measured").any()
+    assert len(v) == 7 and not v["verdict"].eq("not measured").any()     # claim 5 once per pretrained start (5, 5b)
     md = (out / "summary.md").read_text()
     assert "not results" in md and "## Verdicts" in md and "## 5." in md and "What the encoders' monitors say" in md
     assert "## Verdicts: paired differences" in md and "mdd" in md and "subjects_ci95" in md
