@@ -24,8 +24,9 @@ __all__ = ['PAPER_F1', 'PAPER_TABLE6', 'PAPER_TABLE7', 'PAPER_TABLE8', 'PAPER_FI
            'ABLATION_PARTS', 'NO_REWEIGHTING', 'POWER', 'paper_f1', 'auc_per_au', 'score_table', 'Probe',
            'predict_probs', 'train_linear_probe', 'extract_features', 'EvalResult', 'linear_eval',
            'evaluate_classifier', 'mean_std', 'format_mean_std', 'runs_table', 'verdict', 'results_table',
-           'print_results_table', 'Experiment', 'run_experiment', 'ablation_config', 'paired_difference',
-           'claim_verdict', 'pair_runs', 'compare_methods', 'subject_counts', 'f1_from_counts', 'bootstrap_paired']
+           'print_results_table', 'Experiment', 'run_experiment', 'ablation_config', 'run_experiments',
+           'paired_difference', 'claim_verdict', 'pair_runs', 'compare_methods', 'subject_counts', 'f1_from_counts',
+           'bootstrap_paired']
 
 # %% ../nbs/11_evaluate.ipynb #af854466
 PAPER_F1: dict[str, dict[str, float]] = {
@@ -380,6 +381,73 @@ def ablation_config(base, model: str):
     off = NO_REWEIGHTING[base.neg_power]
     return dataclasses.replace(base, method="aunce", use_au_weights=w, p=base.p if ps else (1.0, 0.0, 0.0, 0.0),
                                beta_min=base.beta_min if ns else off, beta_maj=base.beta_maj if ns else off)
+
+# %% ../nbs/11_evaluate.ipynb #runexps2
+class _LineQueue:
+    "A text stream that puts each complete line, prefixed, on a multiprocessing queue (a worker's `sys.stdout`)."
+    def __init__(self, queue, prefix: str): self.queue, self.prefix, self.buf = queue, prefix, ""
+    def write(self, s: str) -> int:
+        self.buf += s
+        *lines, self.buf = self.buf.split("\n")
+        for line in lines: self.queue.put(self.prefix + line)
+        return len(s)
+    def flush(self) -> None: pass
+
+_WORKER_QUEUE = None
+
+def _init_worker(queue) -> None:
+    global _WORKER_QUEUE
+    _WORKER_QUEUE = queue
+
+def _experiment_worker(name: str, cfg, data, kwargs: dict, threads: int, echo: bool) -> Experiment:
+    "One `run_experiment` in a worker process of `run_experiments`, with `threads` torch threads."
+    import sys
+    torch.set_num_threads(threads)
+    if echo: sys.stdout = _LineQueue(_WORKER_QUEUE, f"[{name}] ")
+    try: return run_experiment(cfg, data=data, echo=echo, **kwargs)
+    finally:
+        if echo: sys.stdout.write("\n" if sys.stdout.buf else ""); sys.stdout = sys.__stdout__
+
+def run_experiments(cfgs: dict, *, data=None, processes: int = 1, echo: bool = False, **kwargs) -> dict[str, Experiment]:
+    """`run_experiment` for each named config of `cfgs` (`{name: TrainConfig}`), started in that order, with the same
+    keyword arguments (`probe_epochs`, ...); returns `{name: Experiment}` in the order of `cfgs`. `processes`: how many
+    run at once, each in a process of its own with `torch.get_num_threads() // processes` threads (at least 1); 1
+    runs them one after another in this process.
+
+    On a small CPU model two single-threaded runs side by side finish sooner than the same runs one after the other
+    with two threads each (`make demo` passes `-p processes 2`). A run gives the same numbers either way, up to the
+    floating-point order of another thread count. With `echo`, what each run prints arrives here as it is printed,
+    each line prefixed with the run's name."""
+    if int(processes) < 1: raise ValueError(f"run_experiments: processes={processes!r} must be at least 1")
+    names = list(cfgs)
+    if int(processes) == 1 or len(names) <= 1:
+        return {n: run_experiment(cfgs[n], data=data, echo=echo, **kwargs) for n in names}
+    import multiprocessing as mp, queue as queue_mod
+    from concurrent.futures import ProcessPoolExecutor, wait, FIRST_COMPLETED
+    from aunce.evaluate import _experiment_worker, _init_worker   # by module name: a spawned process imports them
+    ctx = mp.get_context("spawn")
+    lines = ctx.Queue()
+    def show():
+        while True:
+            try: print(lines.get_nowait(), flush=True)
+            except queue_mod.Empty: return
+    threads = max(1, torch.get_num_threads() // int(processes))
+    out = {}
+    with ProcessPoolExecutor(max_workers=min(int(processes), len(names)), mp_context=ctx, initializer=_init_worker,
+                             initargs=(lines,)) as pool:
+        futs = {pool.submit(_experiment_worker, n, cfgs[n], data, kwargs, threads, echo): n for n in names}
+        pending = set(futs)
+        while pending:
+            done, pending = wait(pending, timeout=0.5, return_when=FIRST_COMPLETED)
+            show()
+            for f in done:
+                try: out[futs[f]] = f.result()
+                except Exception as e:
+                    for g in pending: g.cancel()
+                    raise RuntimeError(f"run_experiments: the run {futs[f]!r} failed: {type(e).__name__}: {e}") from e
+    time.sleep(0.1); show()
+    return {n: out[n] for n in names}
+
 
 # %% ../nbs/11_evaluate.ipynb #p17code1
 POWER: float = 0.80       # the power of the minimum detectable difference

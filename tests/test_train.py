@@ -68,7 +68,7 @@ def _papermill(nb, out_nb, *params, cwd=ROOT):
 def test_train_notebook_papermill(tmp_path):
     out = tmp_path / "run"
     r = _papermill("nbs/train.ipynb", tmp_path / "out.ipynb", ("beta_min", 1.3), ("neg_power", "beta"), ("epochs", 1),
-                   ("out_dir", out))
+                   ("processes", 2), ("out_dir", out))   # two runs at once, each in its own process
     assert r.returncode == 0, r.stderr[-3000:]
     res = json.loads((out / "results.json").read_text())
     cfg = res["aunce"]["config"]
