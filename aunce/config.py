@@ -14,8 +14,9 @@ from .aus import occurrence_rates, au_weights
 from .runs import resolve_path
 
 # %% auto #0
-__all__ = ['SAVED_BEFORE', 'VIEWS', 'AUGMENTS', 'METHODS', 'PRESETS', 'TrainConfig', 'aligned_size_for', 'aligned_size',
-           'synth_render_size', 'synth_root', 'ensure_synth', 'prepare_data', 'split_train_val', 'split_statistics']
+__all__ = ['SAVED_BEFORE', 'VIEWS', 'AUGMENTS', 'METHODS', 'PRESETS', 'preset_value', 'TrainConfig', 'aligned_size_for',
+           'aligned_size', 'synth_render_size', 'synth_root', 'ensure_synth', 'prepare_data', 'split_train_val',
+           'split_statistics']
 
 # %% ../nbs/10b_config.ipynb #8ab74c44
 # fields added after configs were first saved, with the value that reproduces what those runs did: a config read
@@ -31,14 +32,23 @@ PRESETS: dict[str, dict] = {
     "paper": dict(lr=1e-5, tau=0.5, beta_min=1.2, beta_maj=0.4, p=(0.15, 0.15, 0.7, 0.0), neg_power="beta",
                   views="simclr", augment="crop", embedding="relu", coords=False, head="anfl", shift=0),
     # chosen by measurement on SynthAU for an encoder that starts from random weights (see the section text)
-    "scratch": dict(lr=3e-3, tau=0.2, beta_min=1.2, beta_maj=0.4, p=(0.0, 0.0, 1.0, 0.0), neg_power="hcl",
-                    views="flip", augment="flip", embedding="relu", coords=False, head="spatial", shift=3),
+    # (a dict value is by method: the contrastive losses learn faster at a higher lr than WCE)
+    "scratch": dict(lr={"aunce": 1e-2, "supcon": 1e-2, "wce": 3e-3}, tau=0.2, beta_min=1.2, beta_maj=0.4,
+                    p=(0.0, 0.0, 1.0, 0.0), neg_power="hcl", views="flip", augment="flip", embedding="relu",
+                    coords=False, head="spatial", shift=3),
 }
+
+def preset_value(preset: str, field: str, method: str):
+    "The value preset `preset` gives `field` for `method` (a preset's value may depend on the method: a dict by method)."
+    v = PRESETS[preset][field]
+    return v[method] if isinstance(v, dict) else v
 
 @dataclass
 class TrainConfig:
     """Every setting of a training run. The fields left at None take their value from `preset` ("paper": SPEC §7
-    defaults; "scratch": the from-random-weights setting); any value given explicitly overrides the preset."""
+    defaults; "scratch": the from-random-weights setting, whose lr depends on the method); any value given explicitly
+    overrides the preset. For a run of another method make a config of its own (`TrainConfig(..., method=...)` or
+    `from_params`): `dataclasses.replace(cfg, method=...)` keeps `cfg`'s filled-in lr."""
     # data
     dataset: str = "synth"             # synth | bp4d | disfa | gft | affwild2
     data_root: str = ""                # the dataset's root (for synth: an existing SynthAU root, else the cache)
@@ -118,7 +128,9 @@ class TrainConfig:
         from aunce.encoder import TINY_BACKBONES, HEADS
         if self.coords and self.backbone not in TINY_BACKBONES:
             raise ValueError(f"TrainConfig: coords=True is an option of backbone='tiny' or 'tiny16', not {self.backbone!r}")
-        for k, v in PRESETS[self.preset].items():
+        if self.method not in METHODS: raise ValueError(f"TrainConfig: method={self.method!r} is not one of {METHODS}")
+        for k in PRESETS[self.preset]:
+            v = preset_value(self.preset, k, self.method)
             if getattr(self, k) is None: setattr(self, k, v if k != "coords" else (v and self.backbone in TINY_BACKBONES))
         if self.head not in HEADS: raise ValueError(f"TrainConfig: head={self.head!r} is not one of {HEADS}")
         if self.graph is None: self.graph = self.head == "anfl"
@@ -128,8 +140,7 @@ class TrainConfig:
         self.coords = bool(self.coords)
         from aunce.reweighting import NEG_POWERS
         from aunce.encoder import EMBEDDINGS
-        checks = [(self.method in METHODS, f"method={self.method!r} is not one of {METHODS}"),
-                  (self.epochs >= 1, f"epochs={self.epochs} must be at least 1"),
+        checks = [(self.epochs >= 1, f"epochs={self.epochs} must be at least 1"),
                   (self.batch_size >= 2, f"batch_size={self.batch_size} must be at least 2"),
                   (self.lr > 0, f"lr={self.lr} must be positive"),
                   (len(self.p) == 4, f"p={self.p} needs four probabilities (p1, p2, p3, p4)"),
@@ -167,7 +178,8 @@ class TrainConfig:
         "The preset-governed fields whose value is not the preset's: `{field: (value, preset value)}`."
         from aunce.encoder import TINY_BACKBONES
         out = {}
-        for k, v in PRESETS[self.preset].items():
+        for k in PRESETS[self.preset]:
+            v = preset_value(self.preset, k, self.method)
             pv = tuple(float(x) for x in v) if k == "p" else (v and self.backbone in TINY_BACKBONES) if k == "coords" else v
             if getattr(self, k) != pv: out[k] = (getattr(self, k), pv)
         return out
