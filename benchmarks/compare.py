@@ -119,7 +119,7 @@ def main(argv=None):
     ap.add_argument("--backbone", default="tiny16")
     ap.add_argument("--backbone-width", type=int, default=0, help="stem width of the tiny backbones (0: default 16)")
     ap.add_argument("--embed-dim", type=int, default=64)
-    ap.add_argument("--epochs", type=int, default=15, help="make demo's 15")
+    ap.add_argument("--epochs", type=int, default=20, help="make demo's 20")
     ap.add_argument("--batch-size", type=int, default=32)
     ap.add_argument("--lr", type=float, default=None, help="every method's learning rate (default: the preset's)")
     ap.add_argument("--val-fraction", type=float, default=0.25)

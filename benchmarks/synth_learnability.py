@@ -5,10 +5,10 @@ all-positive F1 by 2 points; clean test labels).
     .venv/bin/python benchmarks/synth_learnability.py [--profile bp4d] [--epochs 12] [--threads 2] [--out DIR]
     .venv/bin/python benchmarks/synth_learnability.py --like-demo --seeds 0,1,2
 
-`--like-demo` trains on `make demo`'s data (its SynthAU cache folder, rendered if missing) and on the same subjects
-as the pipeline's training part (fold 1's training subjects less the 25 % held out for validation), so its numbers
-compare like with like with the demo's WCE; without it the check renders its own set at 256 px and trains on every
-training subject of the fold. Prints the table of nbs/02_synth.ipynb per seed."""
+`--like-demo` trains on `make demo`'s data (its SynthAU cache folder, rendered if missing), on the same subjects as
+the pipeline's training part (fold 1's training subjects less the 25 % held out for validation) and for the demo's
+20 epochs, so its numbers compare like with like with the demo's WCE; without it the check renders its own set at
+256 px and trains on every training subject of the fold for 12 epochs. Prints the table of nbs/02_synth.ipynb per seed."""
 import argparse, time
 import pandas as pd
 import torch
@@ -29,7 +29,7 @@ if __name__ == "__main__":
     ap.add_argument("--subjects", type=int, default=36)
     ap.add_argument("--frames", type=int, default=96)
     ap.add_argument("--videos", type=int, default=12)
-    ap.add_argument("--epochs", type=int, default=12)
+    ap.add_argument("--epochs", type=int, default=None, help="default 12; with --like-demo make demo's 20 (the same budget)")
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--seeds", default="0", help="comma-separated model seeds")
     ap.add_argument("--like-demo", action="store_true", help="make demo's data and training subjects (see above)")
@@ -39,6 +39,7 @@ if __name__ == "__main__":
     torch.set_num_threads(a.threads)
     t0 = time.perf_counter()
     kw = {}
+    if a.epochs is None: a.epochs = 20 if a.like_demo else 12
     if a.like_demo:
         root, subs = demo_data()
         kw = dict(data=root, train_subjects=subs)
