@@ -411,13 +411,14 @@ def _experiment_worker(name: str, cfg, data, kwargs: dict, threads: int, echo: b
 def run_experiments(cfgs: dict, *, data=None, processes: int = 1, echo: bool = False, **kwargs) -> dict[str, Experiment]:
     """`run_experiment` for each named config of `cfgs` (`{name: TrainConfig}`), started in that order, with the same
     keyword arguments (`probe_epochs`, ...); returns `{name: Experiment}` in the order of `cfgs`. `processes`: how many
-    run at once, each in a process of its own with `torch.get_num_threads() // processes` threads (at least 1); 1
-    runs them one after another in this process.
+    run at once, each in a process of its own with `torch.get_num_threads() // processes` threads (at least 1; a
+    config's own `threads` wins); 1 runs them one after another in this process.
 
-    On a small CPU model two single-threaded runs side by side finish sooner than the same runs one after the other
-    with two threads each (`make demo` passes `-p processes 2`). A run gives the same numbers either way, up to the
-    floating-point order of another thread count. With `echo`, what each run prints arrives here as it is printed,
-    each line prefixed with the run's name."""
+    On a small CPU model a second thread barely speeds a run up, so two single-threaded runs side by side take about
+    half as long as the same runs one after the other (`make demo` passes `-p processes 2`). A run gives the same
+    numbers either way with the same thread count. With `echo`, what each run prints arrives here as it is printed,
+    each line prefixed with the run's name. If a run fails, the error names it once the runs already going have
+    finished."""
     if int(processes) < 1: raise ValueError(f"run_experiments: processes={processes!r} must be at least 1")
     names = list(cfgs)
     if int(processes) == 1 or len(names) <= 1:
