@@ -230,6 +230,9 @@ def _has_option(field: str) -> bool:
 ARGS = ["--dataset", "synth", "--subjects", "9", "--frames", "24", "--label-noise", "0.2", "--image-size", "32", "--backbone", "tiny",
         "--embed-dim", "16", "--batch-size", "16", "--preset", "scratch", "--device", "cpu", "--no-progress",
         "--monitor-frames", "32", "--val-fraction", "0.25", "--probe-epochs", "3", "--threads", "1",
+        # the lr these equivalence checks were sized at (scratch's contrastive lr is now 1e-2, whose larger AdamW
+        # steps grow float32 round-off between 1 and 2 ranks past the tolerances of _same_training)
+        "--lr", "0.003",
         *(["--head", "anfl"] if _has_option("head") else [])]   # ANFL runs at 32 px (the spatial head needs a larger grid)
 RUN_FILES = {"config.json", "split.json", "metrics.csv", "metrics.json", "batches.csv", "log.txt", "checkpoint.pt",
              "model.safetensors", "best.safetensors", "results.json", "predictor.safetensors", "probe.safetensors"}
