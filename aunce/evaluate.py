@@ -446,7 +446,7 @@ def run_experiments(cfgs: dict, *, data=None, processes: int = 1, echo: bool = F
                 except Exception as e:
                     for g in pending: g.cancel()
                     raise RuntimeError(f"run_experiments: the run {futs[f]!r} failed: {type(e).__name__}: {e}") from e
-    time.sleep(0.1); show()
+    show()   # what the last runs printed before they ended (a worker's queue is flushed when it exits)
     return {n: out[n] for n in names}
 
 

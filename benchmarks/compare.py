@@ -31,6 +31,8 @@ except ModuleNotFoundError:  # run from a checkout without `pip install -e .`
 from aunce.train import TrainConfig, prepare_data, write_json, check_writable_dir
 from aunce.evaluate import (run_experiment, ablation_config, mean_std, format_mean_std, verdict, PAPER_TABLE7,
                             PAPER_TABLE6)
+sys.path.insert(0, str(Path(__file__).resolve().parent))   # the benchmarks beside it
+from synth_learnability import DEMO_EPOCHS  # noqa: E402   make demo's epochs
 
 METRICS = ["f1_clean_tuned", "f1_clean", "auc_clean", "accuracy_tuned", "f1_clean_all_positive", "aus_above_05",
            "aus_above_tuned", "f1_tuned", "f1", "auc", "f1_all_positive"]
@@ -119,7 +121,7 @@ def main(argv=None):
     ap.add_argument("--backbone", default="tiny16")
     ap.add_argument("--backbone-width", type=int, default=0, help="stem width of the tiny backbones (0: default 16)")
     ap.add_argument("--embed-dim", type=int, default=64)
-    ap.add_argument("--epochs", type=int, default=20, help="make demo's 20")
+    ap.add_argument("--epochs", type=int, default=DEMO_EPOCHS, help=f"make demo's {DEMO_EPOCHS}")
     ap.add_argument("--batch-size", type=int, default=32)
     ap.add_argument("--lr", type=float, default=None, help="every method's learning rate (default: the preset's)")
     ap.add_argument("--val-fraction", type=float, default=0.25)

@@ -14,6 +14,8 @@ import pandas as pd
 import torch
 from aunce.synth import learnability_check
 
+DEMO_EPOCHS = 20   # make demo's budget (Makefile DEMO_PARAMS); compare.py's default too
+
 def demo_data(label_noise: float = 0.2, val_fraction: float = 0.25):
     "(SynthAU root, training subjects) of `make demo`'s pipeline (its data, its validation split)."
     from aunce.train import TrainConfig, prepare_data, split_train_val, synth_root
@@ -29,7 +31,7 @@ if __name__ == "__main__":
     ap.add_argument("--subjects", type=int, default=36)
     ap.add_argument("--frames", type=int, default=96)
     ap.add_argument("--videos", type=int, default=12)
-    ap.add_argument("--epochs", type=int, default=None, help="default 12; with --like-demo make demo's 20 (the same budget)")
+    ap.add_argument("--epochs", type=int, default=None, help=f"default 12; with --like-demo make demo's {DEMO_EPOCHS} (the same budget)")
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--seeds", default="0", help="comma-separated model seeds")
     ap.add_argument("--like-demo", action="store_true", help="make demo's data and training subjects (see above)")
@@ -39,7 +41,7 @@ if __name__ == "__main__":
     torch.set_num_threads(a.threads)
     t0 = time.perf_counter()
     kw = {}
-    if a.epochs is None: a.epochs = 20 if a.like_demo else 12
+    if a.epochs is None: a.epochs = DEMO_EPOCHS if a.like_demo else 12
     if a.like_demo:
         root, subs = demo_data()
         kw = dict(data=root, train_subjects=subs)
