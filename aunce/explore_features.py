@@ -14,12 +14,13 @@ import torch
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 import ipywidgets as widgets
+from fastcore.basics import patch
 from .figures import _have_figurewidget, _show
 from .embeddings import frame_id
 
 # %% auto #0
 __all__ = ['PROJECTIONS', 'COLOURINGS', 'FrameTable', 'project', 'colourings', 'colour_groups', 'FeatState', 'feature_figure',
-           'FeatureExplorer']
+           'FeatureExplorer', 'knn_separation', 'knn_separation_reference']
 
 # %% ../nbs/12c_explore_features.ipynb #923be151
 PROJECTIONS = ("tsne", "umap", "pca")
@@ -338,3 +339,60 @@ class FeatureExplorer:
 
     def _repr_mimebundle_(self, **kwargs):   # the text line is what a notebook shows before it runs
         return {**self.widget._repr_mimebundle_(**kwargs), "text/plain": f"<{type(self).__name__}: widgets, live in a running kernel>"}
+
+# %% ../nbs/12c_explore_features.ipynb #a1c0e5f2
+def knn_separation(x: np.ndarray, labels: np.ndarray, k: int = 10, groups: Sequence | None = None) -> float:
+    """Leave-one-out k-nearest-neighbour AUC (%) of `labels` on the points `x` (Euclidean): 50 when neighbours
+    are as mixed as the classes, 100 when each point's `k` nearest others share its label. With `groups` (e.g. the
+    frames' subjects) a point's neighbours come from other groups only. Points labelled -1 (unknown) are left out;
+    NaN when a class has no point or no point has a neighbour. Memory O(N^2): meant for the explorer's samples.
+
+    Shape: x (N, D), labels (N,) in {1, 0, -1}, groups (N,)."""
+    from sklearn.metrics import roc_auc_score
+    x, y = np.asarray(x, dtype=np.float64), np.asarray(labels)
+    if x.ndim != 2 or y.shape != (len(x),): raise ValueError(f"x must be (N, D) and labels (N,); got {x.shape} and {y.shape}")
+    if k < 1: raise ValueError(f"k must be at least 1, got {k}")
+    g = np.arange(len(x)) if groups is None else np.asarray(groups)
+    if g.shape != (len(x),): raise ValueError(f"groups must have one entry per point ({len(x)}), got shape {g.shape}")
+    keep = y >= 0; x, y, g = x[keep], y[keep].astype(int), g[keep]
+    d = ((x[:, None, :] - x[None, :, :]) ** 2).sum(-1)
+    d[g[:, None] == g[None, :]] = np.inf                         # never the point itself, nor its own group
+    k = min(k, int(np.isfinite(d).sum(1).min())) if len(x) else 0
+    if k < 1 or len(np.unique(y)) < 2: return float("nan")
+    nb = np.argsort(d, axis=1, kind="stable")[:, :k]
+    return 100 * float(roc_auc_score(y, y[nb].mean(1)))
+
+def knn_separation_reference(x: np.ndarray, labels: np.ndarray, k: int = 10, groups: Sequence | None = None) -> float:
+    "Loop reference for `knn_separation`: distances to every point of another group, sorted per point; AUC as the share of (present, absent) pairs ranked right."
+    g = list(range(len(x))) if groups is None else list(groups)
+    pts = [(np.asarray(p, float), int(l), gi) for p, l, gi in zip(x, labels, g) if l >= 0]
+    k = min([k] + [sum(gj != gi for _, _, gj in pts) for _, _, gi in pts])
+    if k < 1: return float("nan")
+    score = []
+    for i, (p, _, gi) in enumerate(pts):
+        d = sorted((float(np.sum((p - q) ** 2)), j) for j, (q, _, gj) in enumerate(pts) if gj != gi)
+        score.append(sum(pts[j][1] for _, j in d[:k]) / k)
+    pos = [s for s, (_, l, _) in zip(score, pts) if l == 1]; neg = [s for s, (_, l, _) in zip(score, pts) if l == 0]
+    if not pos or not neg: return float("nan")
+    return 100 * sum((a > b) + 0.5 * (a == b) for a in pos for b in neg) / (len(pos) * len(neg))
+
+
+# %% ../nbs/12c_explore_features.ipynb #a1c0e5f5
+@patch
+def separation(self: FeatureExplorer, method: str = "tsne", k: int = 10, clean: bool = True) -> "pd.DataFrame":
+    """`knn_separation` (%) of every AU (rows) for every model (columns) on its 2-D `method` map (cached, as the
+    figure's) or on the embeddings (`method="embedding"`), neighbours from other subjects only, against the clean
+    labels when the table has them and `clean`, else the labels training saw; a last row "mean"."""
+    import pandas as pd
+    if method != "embedding" and method not in PROJECTIONS: raise ValueError(f"method={method!r} is not 'embedding' or one of {PROJECTIONS}")
+    lab = self.table.clean_labels if (clean and self.table.clean_labels is not None) else self.table.labels
+    rows = {}
+    for au in self.table.aus:
+        c = self.table.au_col(au)
+        rows[f"AU{au}"] = {m: knn_separation(self.embeddings[m][:, c] if method == "embedding" else self.coords(m, au, method), lab[:, c], k, self.table.subjects)
+                           for m in self.embeddings}
+    out = pd.DataFrame(rows).T
+    out.loc["mean"] = out.mean()
+    out.columns.name = f"kNN AUC on {method} (k={k})"
+    return out
+
