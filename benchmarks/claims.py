@@ -57,6 +57,12 @@ reports WCE at only about AUC 66 at 96 px, so the headroom is the thing not to s
 `--quick` (6 subjects x 24 frames in 6 videos, so that every AU is present in fold 1's training subjects under
 every noise model at 0.2, 32 px, 1 epoch, 2 probe epochs, 1 fold, 1 seed, two values per sweep) runs every
 item end to end in a few minutes; its numbers mean nothing.
+
+The budget is now make demo's 20 epochs (`DEMO_EPOCHS`, with the `scratch` preset's lr by method), no longer 8: at 8
+epochs and one lr the contrastive losses had not finished learning (their best epoch was the last; claim 1 read
+AUNCE - WCE = -6.2 at 8 epochs and +0.8 at 20, benchmarks/results/claims_tiny16 and claims_e20). A study folder
+started at another budget resumes with its own `--epochs` (the config guard names it). The study of record is
+`benchmarks/results/claims_e20` (items 1 and 3 run so far; `--dry-run` prints what the rest would take).
 """
 from __future__ import annotations
 import argparse, dataclasses, hashlib, json, math, os, sys, time, traceback
@@ -72,11 +78,12 @@ try:
 except ModuleNotFoundError:  # run from a checkout without `pip install -e .`
     sys.path.insert(0, str(HERE.parent))
 from compare import method_config, parse_value, to_markdown, run_row, METRICS  # noqa: E402
+from synth_learnability import DEMO_EPOCHS  # noqa: E402   make demo's epochs: the study's budget
 from aunce.train import aligned_size_for, TrainConfig, check_writable_dir, write_json  # noqa: E402
 from aunce.evaluate import verdict as chance_verdict, mean_std, format_mean_std, PAPER_TABLE7, PAPER_TABLE6, PAPER_TABLE8, PAPER_FIG5, PAPER_F1  # noqa: E402
 from aunce.evaluate import compare_methods, pair_runs, bootstrap_paired  # noqa: E402
 
-FULL = dict(subjects=36, frames=96, videos=12, image_size=96, epochs=8, batch_size=32, probe_epochs=30,
+FULL = dict(subjects=36, frames=96, videos=12, image_size=96, epochs=DEMO_EPOCHS, batch_size=32, probe_epochs=30,
             pretrain_epochs=20, monitor_frames=1024, folds="1,2,3", seeds="0,1,2,3,4",
             noise="0,0.15,0.3", noise_models="symmetric,boundary,missed_weak,coder", beta_min="0.8,1.0,1.2,1.4,1.6,1.8", beta_maj="0.2,0.4,0.6,0.8,1.0,1.2")
 QUICK = dict(subjects=6, frames=24, videos=6,   # 6 short videos: every AU present in fold 1's training subjects under every noise model
