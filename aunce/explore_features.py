@@ -345,7 +345,8 @@ def knn_separation(x: np.ndarray, labels: np.ndarray, k: int = 10, groups: Seque
     """Leave-one-out k-nearest-neighbour AUC (%) of `labels` on the points `x` (Euclidean): 50 when neighbours
     are as mixed as the classes, 100 when each point's `k` nearest others share its label. With `groups` (e.g. the
     frames' subjects) a point's neighbours come from other groups only. Points labelled -1 (unknown) are left out;
-    NaN when a class has no point or no point has a neighbour. Memory O(N^2): meant for the explorer's samples.
+    NaN when a class has no point or no point has a neighbour. Memory O(N^2) (an N x N distance matrix): meant for
+    the explorer's samples (hundreds to a few thousand frames).
 
     Shape: x (N, D), labels (N,) in {1, 0, -1}, groups (N,)."""
     from sklearn.metrics import roc_auc_score
@@ -355,7 +356,8 @@ def knn_separation(x: np.ndarray, labels: np.ndarray, k: int = 10, groups: Seque
     g = np.arange(len(x)) if groups is None else np.asarray(groups)
     if g.shape != (len(x),): raise ValueError(f"groups must have one entry per point ({len(x)}), got shape {g.shape}")
     keep = y >= 0; x, y, g = x[keep], y[keep].astype(int), g[keep]
-    d = ((x[:, None, :] - x[None, :, :]) ** 2).sum(-1)
+    sq = (x * x).sum(1)
+    d = np.maximum(sq[:, None] + sq[None, :] - 2 * x @ x.T, 0.0)   # squared distances, (N, N) memory only
     d[g[:, None] == g[None, :]] = np.inf                         # never the point itself, nor its own group
     k = min(k, int(np.isfinite(d).sum(1).min())) if len(x) else 0
     if k < 1 or len(np.unique(y)) < 2: return float("nan")
