@@ -46,7 +46,7 @@ def main(argv=None) -> int:
     from playwright.sync_api import sync_playwright
     from aunce.explore import load_model
     from aunce.config import TrainConfig, synth_root
-    cfg = TrainConfig.from_dict(load_model(a.wce).config)    # the kernel runs in nbs/: give the data as an absolute path
+    cfg = TrainConfig.from_dict(load_model(a.wce).config)    # the lab serves a temporary copy (its own project root, no runs/cache): give the data as an absolute path
     data_root = str(Path(cfg.data_root).resolve()) if cfg.data_root else (str(synth_root(cfg).resolve()) if cfg.dataset == "synth" else "")
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
