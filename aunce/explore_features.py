@@ -350,14 +350,14 @@ def knn_separation(x: np.ndarray, labels: np.ndarray, k: int = 10, groups: Seque
 
     Shape: x (N, D), labels (N,) in {1, 0, -1}, groups (N,)."""
     from sklearn.metrics import roc_auc_score
+    from sklearn.metrics.pairwise import euclidean_distances
     x, y = np.asarray(x, dtype=np.float64), np.asarray(labels)
     if x.ndim != 2 or y.shape != (len(x),): raise ValueError(f"x must be (N, D) and labels (N,); got {x.shape} and {y.shape}")
     if k < 1: raise ValueError(f"k must be at least 1, got {k}")
     g = np.arange(len(x)) if groups is None else np.asarray(groups)
     if g.shape != (len(x),): raise ValueError(f"groups must have one entry per point ({len(x)}), got shape {g.shape}")
     keep = y >= 0; x, y, g = x[keep], y[keep].astype(int), g[keep]
-    sq = (x * x).sum(1)
-    d = np.maximum(sq[:, None] + sq[None, :] - 2 * x @ x.T, 0.0)   # squared distances, (N, N) memory only
+    d = euclidean_distances(x, squared=True)                   # (N, N): no (N, N, D) difference array
     d[g[:, None] == g[None, :]] = np.inf                         # never the point itself, nor its own group
     k = min(k, int(np.isfinite(d).sum(1).min())) if len(x) else 0
     if k < 1 or len(np.unique(y)) < 2: return float("nan")
