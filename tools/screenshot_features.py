@@ -18,18 +18,11 @@ from run_all_diff import ARGS, CHROMIUM, ROOT, open_notebook, run_all, start_lab
 
 
 def set_parameters(nb_path: Path, values: dict):
-    "Rewrite the notebook's `parameters` cell lines `name = ...` for the names in `values` (as papermill would inject)."
-    nb = json.loads(nb_path.read_text())
-    cell = next(c for c in nb["cells"] if "parameters" in c.get("metadata", {}).get("tags", []))
-    lines, seen = [], set()
-    for line in "".join(cell["source"]).splitlines(True):
-        name = line.split("=")[0].strip()
-        if name in values:
-            line = f"{name} = {values[name]!r}\n"; seen.add(name)
-        lines.append(line)
-    if missing := set(values) - seen: raise SystemExit(f"{nb_path}: no parameter(s) {sorted(missing)} in its parameters cell")
-    cell["source"] = lines
-    nb_path.write_text(json.dumps(nb, indent=1, ensure_ascii=False) + "\n")
+    "Inject `values` after the notebook's `parameters` cell, as `papermill -p` does (papermill's own function)."
+    import nbformat
+    from papermill.iorw import load_notebook_node
+    from papermill.parameterize import parameterize_notebook
+    nbformat.write(parameterize_notebook(load_notebook_node(str(nb_path)), values), str(nb_path))
 
 
 def main(argv=None) -> int:
