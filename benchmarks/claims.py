@@ -31,7 +31,8 @@ Items (the issue's numbering; every cell on `--seeds`, items 1-2 on every fold o
 A run is identified by a key hashed from its full TrainConfig (minus where and how it runs) and the probe epochs, so
 a run that serves several cells (AUNCE@scratch is item 1's AUNCE, item 2's E@scratch, item 3's PS run at noise 0.2,
 item 4's hcl NS-on run, ...) runs once. Finished runs are read back from `DIR/runs.csv` (one row per run: the
-method `name`, `noise_model`, `label_noise`, `fold`, `seed`, `pretrained_start` (none | simclr | supervised), every summary metric,
+method `name` (`run_name`: one per configuration, e.g. `AUNCE@scratch`, `D@scratch`,
+`AUNCE@scratch p=(.15,.15,.7,0)`, `C@scratch NS=beta`, `WCE from supervised`), `noise_model`, `label_noise`, `fold`, `seed`, `pretrained_start` (none | simclr | supervised), every summary metric,
 per-AU clean tuned F1 and training-split occurrence rate on noisy and clean labels, the kept epoch, best val AUC, the
 last and kept-epoch mean cosine and embedding spread, seconds), appended by the parent as workers finish, and
 `DIR/subjects.csv` (per run, test subject and AU: TP, FP, FN at the tuned thresholds on the clean labels, for the
@@ -162,6 +163,58 @@ def run_key(cfg: TrainConfig, probe_epochs: int) -> str:
     return hashlib.sha1(json.dumps(d, sort_keys=True, default=list).encode()).hexdigest()[:12]
 
 
+def _fmt_num(v: float) -> str: return f"{float(v):g}".replace("0.", ".", 1) if 0 < abs(float(v)) < 1 else f"{float(v):g}"
+
+
+def run_name(method: str, preset: str, use_au_weights, p, beta_min: float, beta_maj: float, neg_power: str,
+             start: str = "none") -> str:
+    """The method a run trained, one name per configuration (noise, fold and seed are runs.csv's own columns): `WCE`,
+    `SupCon`, or for AUNCE the nearest of Table VII's models (`AUNCE@preset` = E, `A@preset`..`D@preset`), then what
+    differs from it (`NS=form` when the negative re-weighting is not the preset's, `p=(...)`, `beta_min=`, `beta_maj=`,
+    `w=off`), then the start (`from simclr`, `from supervised`). Several cells may read one run (item 1's AUNCE@scratch
+    is item 2's E and item 3's PS p=(0,0,1,0) at its noise); the tables label each cell their way, this names the run."""
+    from aunce.config import preset_value
+    from aunce.evaluate import ABLATION_PARTS, NO_REWEIGHTING
+    tail = "" if start in ("none", "", None) or (isinstance(start, float) and np.isnan(start)) else f" from {start}"
+    if method != "aunce":
+        return {"wce": "WCE", "supcon": "SupCon"}.get(method, method) + ("" if preset == "scratch" else f"@{preset}") + tail
+    p = tuple(float(x) for x in (str(p).split(",") if isinstance(p, str) else p))
+    w = str(use_au_weights).lower() in ("true", "1", "1.0")
+    pd_, bmin, bmaj = tuple(preset_value(preset, "p", method)), preset_value(preset, "beta_min", method), preset_value(preset, "beta_maj", method)
+    off = NO_REWEIGHTING[neg_power]
+    best = None
+    for m in "EABCD":
+        cw, ps, ns = ABLATION_PARTS[m]
+        want = dict(w=cw, p=pd_ if ps else (1.0, 0.0, 0.0, 0.0), beta_min=bmin if ns else off, beta_maj=bmaj if ns else off)
+        got = dict(w=w, p=p, beta_min=float(beta_min), beta_maj=float(beta_maj))
+        diff = [k for k in want if (got[k] != want[k] if k in ("w", "p") else abs(got[k] - want[k]) > 1e-12)]
+        if best is None or len(diff) < len(best[1]): best = (m, diff, got)
+    m, diff, got = best
+    parts = [("AUNCE" if m == "E" else m) + f"@{preset}"]
+    if neg_power != preset_value(preset, "neg_power", method): parts.append(f"NS={neg_power}")
+    for k in diff:
+        v = got[k]
+        parts.append("w=" + ("on" if v else "off") if k == "w" else
+                     f"p=({','.join(_fmt_num(x) for x in v)})" if k == "p" else f"{k}={float(v):g}")
+    return " ".join(parts) + tail
+
+
+def cfg_name(cfg: TrainConfig) -> str:
+    "`run_name` of a TrainConfig."
+    return run_name(cfg.method, cfg.preset, cfg.use_au_weights, cfg.p, cfg.beta_min, cfg.beta_maj, cfg.neg_power,
+                    pretrained_start(cfg))
+
+
+def name_runs(runs: pd.DataFrame) -> pd.DataFrame:
+    "runs.csv's `name` column from each row's configuration columns (`run_name`); rows of older studies named the cell."
+    if not len(runs) or "method" not in runs: return runs
+    start = runs["pretrained_start"] if "pretrained_start" in runs else pd.Series("none", index=runs.index)
+    runs = runs.copy()
+    runs["name"] = [run_name(r.method, r.preset, r.use_au_weights, r.p, r.beta_min, r.beta_maj, r.neg_power, s)
+                    for r, s in zip(runs.itertuples(), start)]
+    return runs
+
+
 def build_grid(a) -> list[dict]:
     """Every cell of the chosen items: dicts with item, group, label, x (the swept value or NaN), name (a compare.py
     method name), fold, seed, cfg (TrainConfig) and key."""
@@ -248,7 +301,7 @@ def do_run(cell: dict, probe_epochs: int, run_dir: str) -> dict:
     rates = np.asarray(ex.train.stats["rates"], dtype=float) * 100
     tr, _ = split_train_val(cfg, _DATA[dk][0])              # the training part the run saw (validation subjects out)
     clean = np.asarray(tr.clean_labels, dtype=float).mean(0) * 100 if tr.clean_labels is not None else rates * np.nan
-    return {"key": cell["key"], "name": cell["name"], "method": cfg.method, "preset": cfg.preset,
+    return {"key": cell["key"], "name": cfg_name(cfg), "method": cfg.method, "preset": cfg.preset,
             "noise_model": cfg.noise_model, "label_noise": cfg.label_noise, "neg_power": cfg.neg_power, "beta_min": cfg.beta_min,
             "beta_maj": cfg.beta_maj, "p": ",".join(f"{v:g}" for v in cfg.p), "use_au_weights": cfg.use_au_weights,
             "pretrained": bool(cfg.pretrained_path), "pretrained_start": pretrained_start(cfg),
@@ -358,7 +411,7 @@ def run_grid(a, cells: list[dict]) -> int:
     import multiprocessing as mp
     out = Path(a.out)
     csv = out / "runs.csv"
-    rows = pd.read_csv(csv).to_dict("records") if csv.exists() else []
+    rows = name_runs(pd.read_csv(csv)).to_dict("records") if csv.exists() else []
     scsv = out / "subjects.csv"
     counts = pd.read_csv(scsv).to_dict("records") if scsv.exists() else []
     have = {r["key"] for r in rows}
@@ -457,6 +510,7 @@ def collect(out: str | Path) -> pd.DataFrame:
     if "noise_model" not in runs: runs["noise_model"] = "symmetric"                # runs from before noise models
     if "pretrained_start" not in runs and "pretrained" in runs:
         runs["pretrained_start"] = np.where(runs["pretrained"].astype(bool), "simclr", "none")
+    runs = name_runs(runs)
     aus = rate_aus(runs)
     if aus and len(runs):
         f1 = runs[[f"{au} f1_clean_tuned" for au in aus]].to_numpy()
@@ -815,6 +869,17 @@ ITEM_TITLES = {1: "1. Contrastive vs cross-entropy", 2: "2. Table VII (models A-
                5: "5. A pretrained encoder (`pretrained`: SimCLR, no AU labels; `pretrained, supervised`: WCE on other identities)"}
 
 
+def cpu_time_line(df: pd.DataFrame, out: str | Path) -> str:
+    "The study's measured CPU time (its runs' seconds, one thread each, and the pretraining jobs) and how to run a subset."
+    runs = df.drop_duplicates("key")
+    pre = [json.loads(f.read_text()).get("seconds", 0.0) for f in sorted(Path(out).glob("pretrain/*pretrain.json"))]
+    per_item = ", ".join(f"item {i} {len(g)}" for i, g in df.groupby("item"))
+    return (f"Measured: {len(runs)} distinct runs ({per_item} cells), {runs['seconds'].sum() / 3600:.2f} CPU h at one "
+            f"thread each" + (f", plus {sum(pre) / 3600:.2f} h of pretraining ({len(pre)} jobs)" if pre else "") +
+            ". A subset runs only its cells: `benchmarks/claims.py --out DIR --items 3 --seeds 0,1` (`--folds`, "
+            "`--noise`, `--noise-models`, `--beta-min`, `--beta-maj` likewise; `--dry-run` prints its size and projected time).")
+
+
 def write_summary(out: str | Path, quick: bool = False) -> str:
     out = Path(out)
     df = collect(out)
@@ -831,6 +896,7 @@ def write_summary(out: str | Path, quick: bool = False) -> str:
            f"{MINORITY_RATE:g} %; mean_cos / emb_std: the encoder's validation embeddings (collapse shows as mean cos "
            "near 1); 'at chance': clean AUC within 2 points of 50. Label noise: SynthAU's noise models "
            f"{', '.join(names(a.noise_models))} (item 3; the other items train at symmetric 0.2).", "",
+           cpu_time_line(df, out), "",
            "## Verdicts: paired differences (SPEC §7)", "",
            "Per claim, a - b over the folds x seeds both methods ran (tuned F1 on clean test labels; claim 4a the "
            "minority-AU F1): the mean paired difference, its 95 % t interval over the pairs, the 95 % bootstrap interval "
@@ -895,6 +961,13 @@ def main(argv=None):
         failed = run_grid(a, cells)
         if a.dry_run: return 0
     else: failed = 0
+    csv = out / "runs.csv"
+    if csv.exists():        # rows of studies from before `run_name` named the cell that ran them: name them as now
+        runs = pd.read_csv(csv)
+        named = name_runs(runs)
+        if "name" in runs and not runs["name"].equals(named["name"]):
+            print(f"claims: named {int((runs['name'] != named['name']).sum())} runs of {csv} by their configuration (run_name)")
+            tmp = csv.with_suffix(".tmp"); named.to_csv(tmp, index=False); os.replace(tmp, csv)
     text = write_summary(out)
     print(text)
     print(f"wrote {out}/runs.csv and {out}/summary.md" + (f"; {failed} runs failed (see {out}/errors.log)" if failed else ""))

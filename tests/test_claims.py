@@ -37,6 +37,8 @@ def test_claims_quick_and_notebook(tmp_path):
     for col in ["noise_model", "label_noise", "fold", "seed", "name", "pretrained_start"]:
         assert col in runs and runs[col].notna().all(), col
     assert set(runs["label_noise"]) == {0.2} and set(runs["pretrained_start"]) == {"none", "simclr", "supervised"}
+    cols = ["name", "noise_model", "label_noise", "fold", "seed"]      # the name tells a run's method apart
+    assert not runs.duplicated(cols).any() and "AUNCE@scratch p=(.15,.15,.7,0)" in set(runs["name"])
     from aunce.synth import NOISE_MODELS
     from aunce.evaluate import f1_from_counts
     assert set(runs["noise_model"]) == set(NOISE_MODELS)
@@ -122,3 +124,27 @@ def test_clean_rates_and_mechanism():
     runs2["AU1 clean rate"], runs2["AU2 clean rate"] = [10.0, np.nan], [20.0, np.nan]
     got = cl.clean_rates(runs2, ["AU1", "AU2"])
     assert np.allclose(got[0], [10.0, 20.0]) and np.allclose(got[1], clean[1])
+
+
+def test_run_names():
+    "Every distinct run of the full study has its own (name, noise_model, label_noise, fold, seed); names read as the tables'."
+    import argparse
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    import claims as cl
+    a = argparse.Namespace(**cl.FULL, items="1,2,3,4,5", profile="bp4d", synth_seed=0, cache_dir="runs/cache",
+                           out="/tmp/claims-names", quick=False)
+    cells = cl.build_grid(a)
+    runs = pd.DataFrame([dict(key=c["key"], name=cl.cfg_name(c["cfg"]), noise_model=c["cfg"].noise_model,
+                              label_noise=c["cfg"].label_noise, fold=c["fold"], seed=c["seed"]) for c in cells]).drop_duplicates("key")
+    assert len(runs) > 500 and not runs.duplicated(["name", "noise_model", "label_noise", "fold", "seed"]).any()
+    by = {(c["item"], c["group"], c["label"]): cl.cfg_name(c["cfg"]) for c in cells}
+    assert by[(1, "same budget", "AUNCE@scratch")] == by[(2, "scratch", "E")] == "AUNCE@scratch"
+    assert by[(2, "paper", "C")] == "C@paper" and by[(3, "clean labels", "AUNCE no PS (D)")] == "D@scratch"
+    assert by[(3, "clean labels", "AUNCE PS p=(.15,.15,.7,0)")] == "AUNCE@scratch p=(.15,.15,.7,0)"
+    assert by[(4, "NS beta", "NS off")] == "C@scratch NS=beta"
+    assert by[(4, "hcl beta_min sweep", "beta_min=0.8")] == "AUNCE@scratch beta_min=0.8"
+    assert by[(5, "WCE", "pretrained, supervised")] == "WCE from supervised"
+    # rows of older studies (named by the cell that ran them) are named by their configuration columns
+    old = pd.DataFrame([dict(name="AUNCE@scratch", method="aunce", preset="scratch", use_au_weights=True, p="0.15,0.15,0.7,0",
+                             beta_min=1.2, beta_maj=0.4, neg_power="hcl", pretrained_start="none")])
+    assert cl.name_runs(old)["name"].tolist() == ["AUNCE@scratch p=(.15,.15,.7,0)"]
