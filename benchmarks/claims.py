@@ -590,9 +590,21 @@ TABLE_COLS = ["f1_clean_tuned", "f1_clean", "auc_clean", "accuracy_tuned", "f1_c
               "val_auc_best", "last_mean_cos", "best_mean_cos", "last_emb_std", "train_best_epoch", "seconds"]
 
 
+def common_runs(df: pd.DataFrame) -> pd.DataFrame:
+    """The rows whose (fold, seed) every label of their (item, group) has run: means side by side then compare like with
+    like when a subset ran some labels on fewer folds (item 2's E is item 1's AUNCE, run on every fold)."""
+    if not len(df): return df
+    keep = []
+    for _, g in df.groupby(["item", "group"], sort=False):
+        fs = [set(zip(h["fold"], h["seed"])) for _, h in g.groupby("label", sort=False)]
+        both = set.intersection(*fs)
+        keep.append(g[[fs_ in both for fs_ in zip(g["fold"], g["seed"])]])
+    return pd.concat(keep).sort_index()
+
+
 def item_table(df: pd.DataFrame, item: int) -> pd.DataFrame:
-    "Mean ± std per (group, label) of item `item`'s cells, in grid order."
-    d = df[df["item"] == item]
+    "Mean ± std per (group, label) of item `item`'s cells, in grid order, over the folds x seeds every label of the group ran (`common_runs`)."
+    d = common_runs(df[df["item"] == item])
     if not len(d): return pd.DataFrame()
     cols = [c for c in TABLE_COLS if c in d]
     ms = mean_std(d, ["group", "label"], cols)
@@ -657,7 +669,7 @@ def mechanism(loss_drop: float, cos_first: float, cos_last: float, auc: float) -
 def mechanism_table(df: pd.DataFrame, curves: pd.DataFrame, item: int = 2) -> pd.DataFrame:
     """Per (group, label) of `item`: the loss, mean cosine and nearest-centroid val AUC at the first and last epoch
     and the class cosine gap at the last (means over runs, from `curves`), the clean test AUC, and `mechanism`."""
-    d = df[df["item"] == item]
+    d = common_runs(df[df["item"] == item])
     if not len(d) or not len(curves): return pd.DataFrame()
     c = curves.sort_values("epoch")
     first, last = c.groupby("key").first(), c.groupby("key").last()
@@ -684,6 +696,7 @@ def verdict_table(df: pd.DataFrame, a=None, curves: pd.DataFrame | None = None) 
     """Each claim: its verdict on SynthAU, our numbers and the paper's, and the runs behind it. Reads whatever cells
     `df` (from `collect`) has; a claim whose cells are missing is 'not measured'. With `curves` (`write_curves`),
     claim 2 names the models whose monitors show a failure (collapse, instance codes, at chance) and how."""
+    df = common_runs(df)
     rows = []
     # 1: contrastive vs cross-entropy
     wce = stat(df, item=1, label="WCE")
