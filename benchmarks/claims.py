@@ -814,6 +814,7 @@ PAPER_EFFECT = {"1": round(PAPER_TABLE7["E"]["f1"] - next(r["f1"] for r in PAPER
                 "4a": round(float(np.mean([PAPER_TABLE7["E"][a] - PAPER_TABLE7["C"][a]
                                            for a in ("AU1", "AU2", "AU4", "AU15", "AU23", "AU24")])), 1),
                 "5": None}
+PAPER_EFFECT["1b"] = PAPER_EFFECT["1"]     # claim 1 again, both methods from the supervised-pretrained start (item 5)
 VERDICTS = ("holds", "does not hold", "cannot tell", "not measured")
 
 
@@ -831,11 +832,14 @@ def read_counts(out: str | Path | None) -> dict[str, np.ndarray]:
 
 
 def paired_claims(df: pd.DataFrame) -> list[dict]:
-    "The comparisons behind each claim: claim, item, group, a and b (labels in the tables), metric, paper effect."
+    """The comparisons behind each claim: claim, item, group (or a pair of groups: a and b then read 'group: label'),
+    a and b (labels in the tables), metric, paper effect."""
     out = []
     def add(claim, item, group, a, b, metric="f1_clean_tuned"):
         out.append(dict(claim=claim, item=item, group=group, a=a, b=b, metric=metric, effect=PAPER_EFFECT[claim]))
     for p in ("scratch", "paper"): add("1", 1, "same budget", f"AUNCE@{p}", "WCE")
+    for p in ("scratch", "paper"):   # AUNCE - WCE from the same start: claim 1 where the encoder starts trained
+        add("1b", 5, (p, "WCE"), f"{p}: {START_LABELS['supervised']}", f"WCE: {START_LABELS['supervised']}")
     for p in ("paper", "scratch"): add("2", 2, p, "E", "A")
     d3 = df[(df["item"] == 3) & (df["x"] > 0)]
     for g in dict.fromkeys(d3["group"]):
@@ -854,8 +858,12 @@ def paired_table(df: pd.DataFrame, out: str | Path | None = None, n_boot: int = 
     counts = read_counts(out)
     rows = []
     for c in paired_claims(df):
-        d = df[(df["item"] == c["item"]) & (df["group"] == c["group"])]
-        row = dict(claim=c["claim"], comparison=f"{c['a']} - {c['b']}", where=c["group"], metric=c["metric"])
+        if isinstance(c["group"], tuple):   # a pair across two groups: labels read "group: label"
+            d = df[(df["item"] == c["item"]) & df["group"].isin(c["group"])]
+            d = d.assign(label=d["group"] + ": " + d["label"])
+            where = " vs ".join(c["group"])
+        else: d, where = df[(df["item"] == c["item"]) & (df["group"] == c["group"])], c["group"]
+        row = dict(claim=c["claim"], comparison=f"{c['a']} - {c['b']}", where=where, metric=c["metric"])
         r = compare_methods(d, c["a"], c["b"], c["metric"], c["effect"], label="label") if len(d) else {"n": 0}
         if not r["n"]:
             rows.append(dict(row, pairs=0, difference=np.nan, lo=np.nan, hi=np.nan, ci95="", subjects_ci95="", mdd=np.nan,

@@ -54,7 +54,7 @@ def test_claims_quick_and_notebook(tmp_path):
     assert "not results" in md and "## Verdicts" in md and "## 5." in md and "What the encoders' monitors say" in md
     assert "## Verdicts: paired differences" in md and "mdd" in md and "subjects_ci95" in md
     pt = cl.paired_table(df, out, n_boot=200)
-    assert set(pt["claim"]) == {"1", "2", "3", "4a", "5"} and len(pt[pt["claim"] == "3"]) == 2 * len(NOISE_MODELS)
+    assert set(pt["claim"]) == {"1", "1b", "2", "3", "4a", "5"} and len(pt[pt["claim"] == "3"]) == 2 * len(NOISE_MODELS)
     assert (pt["pairs"] == 1).all() and (pt["verdict"] == "cannot tell").all()      # one seed: no interval
     # a second seed (each method's F1 moved by its own fixed amount): intervals, and each of the three verdicts
     two = pd.concat([df, df.assign(seed=1, f1_clean_tuned=df["f1_clean_tuned"] + df["label"].map(
