@@ -597,9 +597,8 @@ def common_runs(df: pd.DataFrame) -> pd.DataFrame:
     if not len(df): return df
     keep = []
     for _, g in df.groupby(["item", "group"], sort=False):
-        fs = [set(zip(h["fold"], h["seed"])) for _, h in g.groupby("label", sort=False)]
-        both = set.intersection(*fs)
-        keep.append(g[[fs_ in both for fs_ in zip(g["fold"], g["seed"])]])
+        common = set.intersection(*[set(zip(h["fold"], h["seed"])) for _, h in g.groupby("label", sort=False)])
+        keep.append(g[[fold_seed in common for fold_seed in zip(g["fold"], g["seed"])]])
     return pd.concat(keep).sort_index()
 
 
@@ -894,9 +893,10 @@ ITEM_TITLES = {1: "1. Contrastive vs cross-entropy", 2: "2. Table VII (models A-
 def cpu_time_line(df: pd.DataFrame, out: str | Path) -> str:
     "The study's measured CPU time (its runs' seconds, one thread each, and the pretraining jobs) and how to run a subset."
     runs = df.drop_duplicates("key")
+    seconds = float(runs["seconds"].sum()) if "seconds" in runs else 0.0
     pre = [json.loads(f.read_text()).get("seconds", 0.0) for f in sorted(Path(out).glob("pretrain/*pretrain.json"))]
     per_item = ", ".join(f"item {i} {len(g)}" for i, g in df.groupby("item"))
-    return (f"Measured: {len(runs)} distinct runs ({per_item} cells), {runs['seconds'].sum() / 3600:.2f} CPU h at one "
+    return (f"Measured: {len(runs)} distinct runs ({per_item} cells), {seconds / 3600:.2f} CPU h at one "
             f"thread each" + (f", plus {sum(pre) / 3600:.2f} h of pretraining ({len(pre)} jobs)" if pre else "") +
             ". A subset runs only its cells: `benchmarks/claims.py --out DIR --items 3 --seeds 0,1` (`--folds`, "
             "`--noise`, `--noise-models`, `--beta-min`, `--beta-maj` likewise; `--dry-run` prints its size and projected time).")
