@@ -67,7 +67,7 @@ started at another budget resumes with its own `--epochs` (the config guard name
 under four noise models, 5 seeds each: 230 runs, 7.9 CPU h; `--dry-run` prints what the rest would take).
 """
 from __future__ import annotations
-import argparse, dataclasses, hashlib, json, math, os, sys, time, traceback
+import argparse, dataclasses, functools, hashlib, json, math, os, sys, time, traceback
 from pathlib import Path
 
 import numpy as np
@@ -83,7 +83,7 @@ from compare import method_config, parse_value, to_markdown, run_row, METRICS  #
 from synth_learnability import DEMO_EPOCHS  # noqa: E402   make demo's epochs: the study's budget
 from aunce.train import aligned_size_for, TrainConfig, check_writable_dir, write_json  # noqa: E402
 from aunce.evaluate import verdict as chance_verdict, mean_std, format_mean_std, PAPER_TABLE7, PAPER_TABLE6, PAPER_TABLE8, PAPER_FIG5, PAPER_F1  # noqa: E402
-from aunce.evaluate import compare_methods, pair_runs, bootstrap_paired  # noqa: E402
+from aunce.evaluate import compare_methods, pair_runs, bootstrap_paired, ablation_config  # noqa: E402
 
 FULL = dict(subjects=36, frames=96, videos=12, image_size=96, epochs=DEMO_EPOCHS, batch_size=32, probe_epochs=30,
             pretrain_epochs=20, monitor_frames=1024, folds="1,2,3", seeds="0,1,2,3,4",
@@ -167,6 +167,13 @@ def run_key(cfg: TrainConfig, probe_epochs: int) -> str:
 def _fmt_num(v: float) -> str: return f"{float(v):g}".replace("0.", ".", 1) if 0 < abs(float(v)) < 1 else f"{float(v):g}"
 
 
+@functools.lru_cache(maxsize=None)
+def _table7_models(preset: str, neg_power: str) -> tuple:
+    "Table VII's models under `preset` with re-weighting form `neg_power` (`ablation_config`): (model, w, p, beta_min, beta_maj)."
+    base = TrainConfig(method="aunce", preset=preset, neg_power=neg_power)
+    return tuple((m, c.use_au_weights, c.p, c.beta_min, c.beta_maj) for m in "EABCD" for c in [ablation_config(base, m)])
+
+
 def run_name(method: str, preset: str, use_au_weights, p, beta_min: float, beta_maj: float, neg_power: str,
              start: str = "none") -> str:
     """The method a run trained, one name per configuration (noise, fold and seed are runs.csv's own columns): `WCE`,
@@ -174,29 +181,21 @@ def run_name(method: str, preset: str, use_au_weights, p, beta_min: float, beta_
     differs from it (`NS=form` when the negative re-weighting is not the preset's, `p=(...)`, `beta_min=`, `beta_maj=`,
     `w=off`), then the start (`from simclr`, `from supervised`). Several cells may read one run (item 1's AUNCE@scratch
     is item 2's E and item 3's PS p=(0,0,1,0) at its noise); the tables label each cell their way, this names the run."""
-    from aunce.config import preset_value
-    from aunce.evaluate import ABLATION_PARTS, NO_REWEIGHTING
     tail = "" if start in ("none", "", None) or (isinstance(start, float) and np.isnan(start)) else f" from {start}"
     if method != "aunce":
         return {"wce": "WCE", "supcon": "SupCon"}.get(method, method) + ("" if preset == "scratch" else f"@{preset}") + tail
-    p = tuple(float(x) for x in (str(p).split(",") if isinstance(p, str) else p))
-    w = str(use_au_weights).lower() in ("true", "1", "1.0")
-    pd_, bmin, bmaj = tuple(preset_value(preset, "p", method)), preset_value(preset, "beta_min", method), preset_value(preset, "beta_maj", method)
-    off = NO_REWEIGHTING[neg_power]
-    best = None
-    for m in "EABCD":
-        cw, ps, ns = ABLATION_PARTS[m]
-        want = dict(w=cw, p=pd_ if ps else (1.0, 0.0, 0.0, 0.0), beta_min=bmin if ns else off, beta_maj=bmaj if ns else off)
-        got = dict(w=w, p=p, beta_min=float(beta_min), beta_maj=float(beta_maj))
-        diff = [k for k in want if (got[k] != want[k] if k in ("w", "p") else abs(got[k] - want[k]) > 1e-12)]
-        if best is None or len(diff) < len(best[1]): best = (m, diff, got)
-    m, diff, got = best
+    got = dict(w=str(use_au_weights).lower() in ("true", "1", "1.0"),
+               p=tuple(float(x) for x in (str(p).split(",") if isinstance(p, str) else p)),
+               beta_min=float(beta_min), beta_maj=float(beta_maj))
+    def differs(k, want): return got[k] != want if k in ("w", "p") else abs(got[k] - want) > 1e-12
+    m, diff = min(((m, [k for k, v in zip(got, want) if differs(k, v)]) for m, *want in _table7_models(preset, neg_power)),
+                  key=lambda md: len(md[1]))          # fewest differences; E first on ties
     parts = [("AUNCE" if m == "E" else m) + f"@{preset}"]
-    if neg_power != preset_value(preset, "neg_power", method): parts.append(f"NS={neg_power}")
+    if neg_power != TrainConfig(method="aunce", preset=preset).neg_power: parts.append(f"NS={neg_power}")
     for k in diff:
         v = got[k]
         parts.append("w=" + ("on" if v else "off") if k == "w" else
-                     f"p=({','.join(_fmt_num(x) for x in v)})" if k == "p" else f"{k}={float(v):g}")
+                     f"p=({','.join(_fmt_num(x) for x in v)})" if k == "p" else f"{k}={v:g}")
     return " ".join(parts) + tail
 
 
@@ -214,6 +213,16 @@ def name_runs(runs: pd.DataFrame) -> pd.DataFrame:
     runs["name"] = [run_name(r.method, r.preset, r.use_au_weights, r.p, r.beta_min, r.beta_maj, r.neg_power, s)
                     for r, s in zip(runs.itertuples(), start)]
     return runs
+
+
+def name_runs_file(csv: Path) -> None:
+    "Rows of studies from before `run_name` named the cell that ran them: rename `csv`'s rows by `name_runs` (atomically)."
+    if not csv.exists(): return
+    runs = pd.read_csv(csv)
+    named = name_runs(runs)
+    if "name" in runs and not runs["name"].equals(named["name"]):
+        print(f"claims: named {int((runs['name'] != named['name']).sum())} runs of {csv} by their configuration (run_name)")
+        tmp = csv.with_suffix(".tmp"); named.to_csv(tmp, index=False); os.replace(tmp, csv)
 
 
 def build_grid(a) -> list[dict]:
@@ -412,7 +421,7 @@ def run_grid(a, cells: list[dict]) -> int:
     import multiprocessing as mp
     out = Path(a.out)
     csv = out / "runs.csv"
-    rows = name_runs(pd.read_csv(csv)).to_dict("records") if csv.exists() else []
+    rows = pd.read_csv(csv).to_dict("records") if csv.exists() else []
     scsv = out / "subjects.csv"
     counts = pd.read_csv(scsv).to_dict("records") if scsv.exists() else []
     have = {r["key"] for r in rows}
@@ -511,7 +520,6 @@ def collect(out: str | Path) -> pd.DataFrame:
     if "noise_model" not in runs: runs["noise_model"] = "symmetric"                # runs from before noise models
     if "pretrained_start" not in runs and "pretrained" in runs:
         runs["pretrained_start"] = np.where(runs["pretrained"].astype(bool), "simclr", "none")
-    runs = name_runs(runs)
     aus = rate_aus(runs)
     if aus and len(runs):
         f1 = runs[[f"{au} f1_clean_tuned" for au in aus]].to_numpy()
@@ -980,16 +988,12 @@ def main(argv=None):
                 if k != "noise_models": both = sorted(both)
                 study[k] = ",".join(f"{v:g}" if isinstance(v, float) else str(v) for v in both)
         write_json({"argv": sys.argv if argv is None else ["benchmarks/claims.py", *argv], "args": study}, cfg_path)
+        if not a.dry_run: name_runs_file(out / "runs.csv")
         failed = run_grid(a, cells)
         if a.dry_run: return 0
-    else: failed = 0
-    csv = out / "runs.csv"
-    if csv.exists():        # rows of studies from before `run_name` named the cell that ran them: name them as now
-        runs = pd.read_csv(csv)
-        named = name_runs(runs)
-        if "name" in runs and not runs["name"].equals(named["name"]):
-            print(f"claims: named {int((runs['name'] != named['name']).sum())} runs of {csv} by their configuration (run_name)")
-            tmp = csv.with_suffix(".tmp"); named.to_csv(tmp, index=False); os.replace(tmp, csv)
+    else:
+        failed = 0
+        name_runs_file(out / "runs.csv")
     text = write_summary(out)
     print(text)
     print(f"wrote {out}/runs.csv and {out}/summary.md" + (f"; {failed} runs failed (see {out}/errors.log)" if failed else ""))

@@ -25,7 +25,7 @@ def main(argv=None) -> int:
     a = ap.parse_args(argv)
     p = Path(a.study) / "runs.csv"
     if not p.is_file(): raise SystemExit(f"{p}: no runs.csv (run benchmarks/claims.py --out {a.study} --items 1 --folds 1,2,3)")
-    df = collect(a.study)     # runs.csv's `name` is not unique per config (item 3's PS variants are AUNCE@scratch too)
+    df = collect(a.study)     # item 1's cells by their table label (WCE, SupCon, AUNCE@scratch, AUNCE@paper)
     df = df[(df["item"] == 1) & (df["noise_model"] == "symmetric") & (df["label_noise"] == 0.2)]
     df = df.drop(columns=["method"]).rename(columns={"label": "method"})
     for folds, what in (([1], "fold 1 (where the lr and epochs were chosen)"), ([2, 3], "folds 2-3 (held out from that choice)"),
