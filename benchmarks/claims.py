@@ -639,6 +639,8 @@ def per_au_table(df: pd.DataFrame, item: int = 4) -> pd.DataFrame:
 CURVE_COLS = ["epoch", "loss", "mean_cos", "emb_std", "cos_gap", "val_auc"]
 COLLAPSED_COS = 0.99     # a kept-epoch mean pairwise cosine above this (and above its first epoch's): collapse
 INSTANCE_DROP = 5.0      # loss fallen by more than this % while the clean AUC stays below 56: instance codes
+NO_CLASS_GAP = 0.005     # a last-epoch class cosine gap below this (learning runs: 0.015-0.04) while the mean cosine
+                         # falls and the clean AUC stays below 60: the encoder spreads everything apart, classes unseen
 
 
 def read_curves(out: str | Path) -> pd.DataFrame:
@@ -666,10 +668,15 @@ def write_curves(out: str | Path) -> pd.DataFrame:
     return cur
 
 
-def mechanism(loss_drop: float, cos_first: float, cos_last: float, auc: float) -> str:
-    "What an encoder's own monitors say happened (means over runs): collapse, instance codes, at chance, or learns."
+def mechanism(loss_drop: float, cos_first: float, cos_last: float, auc: float, cos_gap: float | None = None) -> str:
+    """What an encoder's own monitors say happened (means over runs): collapse (every embedding pulled together),
+    instance codes (the loss falls, the classes stay unseen), spread without classes (every embedding pushed apart,
+    class cosine gap near 0; needs `cos_gap`), at chance, or learns."""
     if cos_last > COLLAPSED_COS and cos_last >= cos_first: return f"collapse (mean cos {cos_first:.3f} -> {cos_last:.4f})"
     if loss_drop > INSTANCE_DROP and auc < 56: return f"instance codes (loss -{loss_drop:.0f} %, clean AUC {auc:.1f})"
+    if cos_gap is not None and cos_gap < NO_CLASS_GAP and cos_last < cos_first and auc < 60:
+        return (f"spread without classes (mean cos {cos_first:.3f} -> {cos_last:.3f}, class cos gap {cos_gap:.4f}, "
+                f"clean AUC {auc:.1f})")
     if chance_verdict(auc): return f"at chance: the loss barely moves (-{loss_drop:.1f} %), no collapse"
     return "learns"
 
@@ -692,7 +699,8 @@ def mechanism_table(df: pd.DataFrame, curves: pd.DataFrame, item: int = 2) -> pd
                          loss_drop_pct=round(drop, 1), mean_cos_first=round(f["mean_cos"], 4),
                          mean_cos_last=round(l["mean_cos"], 4), cos_gap_last=round(l["cos_gap"], 4),
                          val_auc_first=round(f["val_auc"], 1), val_auc_last=round(l["val_auc"], 1),
-                         auc_clean=round(auc, 1), mechanism=mechanism(drop, f["mean_cos"], l["mean_cos"], auc), runs=len(k)))
+                         auc_clean=round(auc, 1), mechanism=mechanism(drop, f["mean_cos"], l["mean_cos"], auc, l["cos_gap"]),
+                         runs=len(k)))
     return pd.DataFrame(rows).set_index(["group", "label"]) if rows else pd.DataFrame()
 
 
@@ -762,10 +770,13 @@ def verdict_table(df: pd.DataFrame, a=None, curves: pd.DataFrame | None = None) 
         rows.append(dict(claim="3. PS makes AUNCE robust to label noise", verdict="not measured", ours="", paper="", runs="item 3"))
     # 4a: NS and minority AUs
     res, ours = {}, []
+    mt = mechanism_table(df, curves, 4) if curves is not None else pd.DataFrame()
     for form in FORMS:
         on, off = (stat(df, "f1_minority", item=4, group=f"NS {form}", label=l) for l in ("NS on", "NS off"))
         res[form] = beats(on, off)
         ours.append(f"{form}: off {fmt(off)}, on {fmt(on)}")
+        m = mt["mechanism"].get((f"NS {form}", "NS on")) if len(mt) else None
+        if m and m != "learns": ours[-1] += f" (NS on fails: {m})"
     minority_aus = [au for au in ("AU1", "AU2", "AU4", "AU15", "AU23", "AU24")]
     pe = np.mean([PAPER_TABLE7["E"][x] for x in minority_aus]); pc = np.mean([PAPER_TABLE7["C"][x] for x in minority_aus])
     rows.append(dict(claim=f"4a. NS (negative re-weighting) helps minority AUs (clean training rate < {MINORITY_RATE:g} %)",
@@ -942,8 +953,8 @@ def write_summary(out: str | Path, quick: bool = False) -> str:
             p = per_au_table(df)
             if len(p): md += ["", "Per-AU clean tuned F1, NS off vs on, and the AU's training occurrence rate:", "",
                               to_markdown(p.reset_index().set_index("group"))]
-        if item == 2:
-            mt = mechanism_table(df, curves)
+        if item in (2, 4):
+            mt = mechanism_table(df, curves, item)
             if len(mt): md += ["", "What the encoders' monitors say (first -> last epoch; means over runs):", "",
                                to_markdown(mt.reset_index().set_index("group"))]
     text = "\n".join(md) + "\n"

@@ -102,7 +102,7 @@ def test_claims_quick_and_notebook(tmp_path):
 
 
 def test_clean_rates_and_mechanism():
-    "Clean occurrence rates undo SynthAU's uniform flips; the mechanism names collapse, instance codes, chance."
+    "Clean occurrence rates undo SynthAU's uniform flips; the mechanism names collapse, instance codes, spread, chance."
     import numpy as np
     sys.path.insert(0, str(ROOT / "benchmarks"))
     import claims as cl
@@ -117,6 +117,10 @@ def test_clean_rates_and_mechanism():
     assert cl.mechanism(9.0, 0.86, 0.73, 51.0).startswith("instance codes")
     assert cl.mechanism(1.0, 0.9, 0.92, 50.5).startswith("at chance")
     assert cl.mechanism(2.0, 0.97, 0.95, 68.0) == "learns"
+    # paper_eq4's NS on (item 4): everything pushed apart, no class structure, AUC just off chance
+    assert cl.mechanism(14.4, 0.377, 0.136, 56.6, cos_gap=0.0035).startswith("spread without classes")
+    assert cl.mechanism(11.2, 0.49, 0.83, 81.6, cos_gap=0.0375) == "learns"
+    assert cl.mechanism(2.0, 0.97, 0.95, 68.0, cos_gap=0.001) == "learns"     # above AUC 60: it learns all the same
     # recorded clean rates win; a non-symmetric run without them has none (the flip formula is symmetric noise's)
     runs2 = runs.assign(noise_model=["boundary", "symmetric"])
     got = cl.clean_rates(runs2, ["AU1", "AU2"])
