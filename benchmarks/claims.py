@@ -833,6 +833,7 @@ PAPER_EFFECT = {"1": round(PAPER_TABLE7["E"]["f1"] - next(r["f1"] for r in PAPER
                 "4a": round(float(np.mean([PAPER_TABLE7["E"][a] - PAPER_TABLE7["C"][a]
                                            for a in ("AU1", "AU2", "AU4", "AU15", "AU23", "AU24")])), 1),
                 "5": None}
+TABLE7_STEPS = (("B", "A"), ("C", "B"), ("E", "C"), ("E", "D"))   # + w, + PS (on B), + NS (on C), + PS (on D = B + NS)
 PAPER_EFFECT["1b"] = PAPER_EFFECT["1"]     # claim 1 again, both methods from the supervised-pretrained start (item 5)
 VERDICTS = ("holds", "does not hold", "cannot tell", "not measured")
 
@@ -854,12 +855,16 @@ def paired_claims(df: pd.DataFrame) -> list[dict]:
     """The comparisons behind each claim: claim, item, group (or a pair of groups: a and b then read 'group: label'),
     a and b (labels in the tables), metric, paper effect."""
     out = []
-    def add(claim, item, group, a, b, metric="f1_clean_tuned"):
-        out.append(dict(claim=claim, item=item, group=group, a=a, b=b, metric=metric, effect=PAPER_EFFECT[claim]))
+    def add(claim, item, group, a, b, metric="f1_clean_tuned", effect=None):
+        out.append(dict(claim=claim, item=item, group=group, a=a, b=b, metric=metric,
+                        effect=PAPER_EFFECT[claim] if effect is None else effect))
     for p in ("scratch", "paper"): add("1", 1, "same budget", f"AUNCE@{p}", "WCE")
     for p in ("scratch", "paper"):   # AUNCE - WCE from the same start: claim 1 where the encoder starts trained
         add("1b", 5, (p, "WCE"), f"{p}: {START_LABELS['supervised']}", f"WCE: {START_LABELS['supervised']}")
     for p in ("paper", "scratch"): add("2", 2, p, "E", "A")
+    for p in ("paper", "scratch"):   # Table VII's parts, each against the paper's own step: w, PS, NS, PS again
+        for a, b in TABLE7_STEPS:
+            add("2", 2, p, a, b, effect=round(PAPER_TABLE7[a]["f1"] - PAPER_TABLE7[b]["f1"], 1))
     d3 = df[(df["item"] == 3) & (df["x"] > 0)]
     for g in dict.fromkeys(d3["group"]):
         for lab in PS_LABEL.values(): add("3", 3, g, lab, "AUNCE no PS (D)")

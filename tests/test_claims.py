@@ -55,6 +55,8 @@ def test_claims_quick_and_notebook(tmp_path):
     assert "## Verdicts: paired differences" in md and "mdd" in md and "subjects_ci95" in md
     pt = cl.paired_table(df, out, n_boot=200)
     assert set(pt["claim"]) == {"1", "1b", "2", "3", "4a", "5"} and len(pt[pt["claim"] == "3"]) == 2 * len(NOISE_MODELS)
+    t7 = pt[pt["claim"] == "2"].set_index(["comparison", "where"])["paper_effect"]    # E - A and its four steps, per preset
+    assert len(t7) == 10 and t7[("E - A", "scratch")] == "+6.0" and t7[("C - B", "paper")] == "+2.8"
     assert (pt["pairs"] == 1).all() and (pt["verdict"] == "cannot tell").all()      # one seed: no interval
     # a second seed (each method's F1 moved by its own fixed amount): intervals, and each of the three verdicts
     two = pd.concat([df, df.assign(seed=1, f1_clean_tuned=df["f1_clean_tuned"] + df["label"].map(
