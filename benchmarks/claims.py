@@ -865,7 +865,7 @@ def paired_claims(df: pd.DataFrame) -> list[dict]:
     for p in ("paper", "scratch"):   # Table VII's parts, each against the paper's own step: w, PS, NS, PS again
         for a, b in TABLE7_STEPS:
             add("2", 2, p, a, b, effect=round(PAPER_TABLE7[a]["f1"] - PAPER_TABLE7[b]["f1"], 1))
-    d3 = df[(df["item"] == 3) & (df["x"] > 0)]
+    d3 = df[df["item"] == 3].sort_values("x", kind="stable")   # clean labels first: PS - D without noise, for reference
     for g in dict.fromkeys(d3["group"]):
         for lab in PS_LABEL.values(): add("3", 3, g, lab, "AUNCE no PS (D)")
     for form in FORMS: add("4a", 4, f"NS {form}", "NS on", "NS off", "f1_minority")
