@@ -426,7 +426,8 @@ def run_grid(a, cells: list[dict]) -> int:
     scsv = out / "subjects.csv"
     counts = pd.read_csv(scsv).to_dict("records") if scsv.exists() else []
     have = {r["key"] for r in rows}
-    stray = len(have - {c["key"] for c in build_grid(load_args(out))}) if (out / "config.json").exists() else 0
+    study_cells = build_grid(load_args(out)) if (out / "config.json").exists() else []
+    stray = len(have - {c["key"] for c in study_cells}) if study_cells else 0
     if stray: print(f"claims: note: {stray} runs in {csv} belong to no cell of this study (another code version's "
                     "configuration); they are kept but never read", flush=True)
     todo, seen = [], set()
@@ -439,8 +440,9 @@ def run_grid(a, cells: list[dict]) -> int:
     pre_base = dict(synth_seed=a.synth_seed + 1000, label_noise=0.0, noise_model="symmetric")
     pre_cfgs = {"simclr": dataclasses.replace(method_config("AUNCE@scratch", base_config(a)), **pre_base),
                 "supervised": dataclasses.replace(method_config("WCE", base_config(a)), **pre_base)}
-    # projected CPU time, recalibrated on the runs already measured here
-    by_key = {c["key"]: c for c in cells}
+    # projected CPU time, recalibrated on every run already measured in this study (not only this call's cells: a
+    # subset none of whose runs finished yet is scaled by the others)
+    by_key = {c["key"]: c for c in [*study_cells, *cells]}
     done_est = sum(estimate_seconds(by_key[r["key"]]["cfg"]) for r in rows if r["key"] in by_key)
     done_sec = sum(float(r["seconds"]) for r in rows if r["key"] in by_key)
     calib = done_sec / done_est if done_est > 0 and done_sec > 0 else 1.0
@@ -834,8 +836,8 @@ PAPER_EFFECT = {"1": round(PAPER_TABLE7["E"]["f1"] - next(r["f1"] for r in PAPER
                 "4a": round(float(np.mean([PAPER_TABLE7["E"][a] - PAPER_TABLE7["C"][a]
                                            for a in ("AU1", "AU2", "AU4", "AU15", "AU23", "AU24")])), 1),
                 "5": None}
-TABLE7_STEPS = (("B", "A"), ("C", "B"), ("E", "C"), ("E", "D"))   # + w, + PS (on B), + NS (on C), + PS (on D = B + NS)
 PAPER_EFFECT["1b"] = PAPER_EFFECT["1"]     # claim 1 again, both methods from the supervised-pretrained start (item 5)
+TABLE7_STEPS = (("B", "A"), ("C", "B"), ("E", "C"), ("E", "D"))   # + w, + PS (on B), + NS (on C), + PS (on D = B + NS)
 VERDICTS = ("holds", "does not hold", "cannot tell", "not measured")
 
 
