@@ -70,6 +70,16 @@ def run_row(ex, seconds: float) -> dict:
             **{f"{au} f1_clean_tuned": v for au, v in ex.eval.table["f1_clean_tuned"].items() if au != "mean"}}
 
 
+def paired_text(r: dict) -> str:
+    "A `compare_methods` result as `mean [lo, hi]` (the mean alone without an interval, one pair)."
+    return f"{r['mean']:+.1f} [{r['lo']:+.1f}, {r['hi']:+.1f}]" if r["n"] > 1 else f"{r['mean']:+.1f}"
+
+
+def paired_word(r: dict) -> str:
+    "`better` / `worse` when a `compare_methods` result's 95 % interval excludes 0, else `cannot tell` (`one run`: no interval)."
+    return ("better" if r["lo"] > 0 else "worse" if r["hi"] < 0 else "cannot tell") if r["n"] > 1 else "one run"
+
+
 def paired_table(df: pd.DataFrame, methods: list[str], base: str = "WCE") -> pd.DataFrame:
     "Each method minus `base` over the runs they share (fold, seed): `mean [lo, hi]` per metric of PAIRED and a verdict."
     from aunce.evaluate import compare_methods
@@ -81,10 +91,10 @@ def paired_table(df: pd.DataFrame, methods: list[str], base: str = "WCE") -> pd.
         for k in PAIRED:
             if k not in df: continue
             r = compare_methods(df, m, base, k, label="method")
-            row[f"{k} diff"] = f"{r['mean']:+.1f} [{r['lo']:+.1f}, {r['hi']:+.1f}]" if r["n"] > 1 else f"{r['mean']:+.1f}"
+            row[f"{k} diff"] = paired_text(r)
             if k == "auc_clean":
                 row["pairs"] = int(r["n"])
-                row["AUC vs WCE"] = ("better" if r["lo"] > 0 else "worse" if r["hi"] < 0 else "cannot tell") if r["n"] > 1 else "one run"
+                row["AUC vs WCE"] = paired_word(r)
         rows[m] = row
     out = pd.DataFrame(rows).T
     out.index.name = f"method - {base}"

@@ -16,6 +16,7 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from claims import collect, common_runs, ints  # noqa: E402
+from compare import paired_text, paired_word  # noqa: E402
 from aunce.evaluate import compare_methods, verdict  # noqa: E402
 
 METRICS = {"auc_clean": "AUC", "f1_clean": "F1@0.5", "f1_clean_tuned": "tuned F1"}
@@ -39,9 +40,7 @@ def vs_wce(df: pd.DataFrame, items=(1, 2, 3, 4, 5)) -> pd.DataFrame:
         both = pd.concat([d.assign(m="a"), ref.assign(m="WCE")])
         for k, v in METRICS.items():
             r = compare_methods(both, "a", "WCE", k, label="m")
-            txt = f"{r['mean']:+.1f} [{r['lo']:+.1f}, {r['hi']:+.1f}]" if r["n"] >= 2 else "n < 2"
-            txt += "" if r["n"] < 2 else " better" if r["lo"] > 0 else " worse" if r["hi"] < 0 else " cannot tell"
-            row[f"{v} - WCE"] = txt
+            row[f"{v} - WCE"] = f"{paired_text(r)} {paired_word(r)}" if r["n"] > 1 else "n < 2"
         row["pairs"] = str(int(r["n"]))
         rows.append(row)
     return pd.DataFrame(rows)
