@@ -84,7 +84,7 @@ from compare import method_config, parse_value, to_markdown, run_row, METRICS  #
 from synth_learnability import DEMO_EPOCHS  # noqa: E402   make demo's epochs: the study's budget
 from aunce.train import aligned_size_for, TrainConfig, check_writable_dir, write_json  # noqa: E402
 from aunce.evaluate import verdict as chance_verdict, mean_std, format_mean_std, PAPER_TABLE7, PAPER_TABLE6, PAPER_TABLE8, PAPER_FIG5, PAPER_F1  # noqa: E402
-from aunce.evaluate import compare_methods, pair_runs, bootstrap_paired, ablation_config  # noqa: E402
+from aunce.evaluate import compare_methods, pair_runs, paired_difference, claim_verdict, bootstrap_paired, ablation_config  # noqa: E402
 
 FULL = dict(subjects=36, frames=96, videos=12, image_size=96, epochs=DEMO_EPOCHS, batch_size=32, probe_epochs=30,
             pretrain_epochs=20, monitor_frames=1024, folds="1,2,3", seeds="0,1,2,3,4",
@@ -128,9 +128,12 @@ def check_noise_args(a) -> None:
                                                 f"({NOISE_MODELS[m][0]:g} to {NOISE_MODELS[m][1]:g})") from None
 
 
+CLEAN = "clean labels"   # item 3's group at rate 0, shared by every noise model
+
+
 def noise_group(noise: float, model: str) -> str:
     "Item 3's group of a noise cell: 'clean labels' at rate 0 (the same for every model), else '<model> <rate>'."
-    return "clean labels" if noise == 0 else f"{model} {noise:g}"
+    return CLEAN if noise == 0 else f"{model} {noise:g}"
 
 
 def base_config(a) -> dict:
@@ -837,6 +840,7 @@ PAPER_EFFECT = {"1": round(PAPER_TABLE7["E"]["f1"] - next(r["f1"] for r in PAPER
                                            for a in ("AU1", "AU2", "AU4", "AU15", "AU23", "AU24")])), 1),
                 "5": None}
 PAPER_EFFECT["1b"] = PAPER_EFFECT["1"]     # claim 1 again, both methods from the supervised-pretrained start (item 5)
+PAPER_EFFECT["3n"] = None   # PS's gain larger under noise than on clean labels: the paper measured no clean-label gain
 TABLE7_STEPS = (("B", "A"), ("C", "B"), ("E", "C"), ("E", "D"))   # + w, + PS (on B), + NS (on C), + PS (on D = B + NS)
 VERDICTS = ("holds", "does not hold", "cannot tell", "not measured")
 
@@ -858,8 +862,8 @@ def paired_claims(df: pd.DataFrame) -> list[dict]:
     """The comparisons behind each claim: claim, item, group (or a pair of groups: a and b then read 'group: label'),
     a and b (labels in the tables), metric, paper effect."""
     out = []
-    def add(claim, item, group, a, b, metric="f1_clean_tuned", effect=None):
-        out.append(dict(claim=claim, item=item, group=group, a=a, b=b, metric=metric,
+    def add(claim, item, group, a, b, metric="f1_clean_tuned", effect=None, base=None):
+        out.append(dict(claim=claim, item=item, group=group, a=a, b=b, metric=metric, base=base,
                         effect=PAPER_EFFECT[claim] if effect is None else effect))
     for p in ("scratch", "paper"): add("1", 1, "same budget", f"AUNCE@{p}", "WCE")
     for p in ("scratch", "paper"):   # AUNCE - WCE from the same start: claim 1 where the encoder starts trained
@@ -868,13 +872,30 @@ def paired_claims(df: pd.DataFrame) -> list[dict]:
     for p in ("paper", "scratch"):   # Table VII's parts, each against the paper's own step: w, PS, NS, PS again
         for a, b in TABLE7_STEPS:
             add("2", 2, p, a, b, effect=round(PAPER_TABLE7[a]["f1"] - PAPER_TABLE7[b]["f1"], 1))
-    d3 = df[df["item"] == 3].sort_values("x", kind="stable")   # clean labels first: PS - D without noise, for reference
-    for g in dict.fromkeys(d3["group"]):
+    for g in item3_groups(df):   # clean labels first (PS - D without noise, for reference), then per model by rate
         for lab in PS_LABEL.values(): add("3", 3, g, lab, "AUNCE no PS (D)")
+    for g in item3_groups(df)[1:] if CLEAN in item3_groups(df) else []:   # is PS's gain about the noise?
+        for lab in PS_LABEL.values(): add("3n", 3, g, lab, "AUNCE no PS (D)", base=CLEAN)
     for form in FORMS: add("4a", 4, f"NS {form}", "NS on", "NS off", "f1_minority")
     for p in ("scratch", "paper", "WCE"):
         for label in START_LABELS.values(): add("5", 5, p, label, "from scratch")
     return out
+
+
+def item3_groups(df: pd.DataFrame) -> list[str]:
+    "Item 3's groups in reading order: clean labels, then each noise model (first seen first) at its rates, ascending."
+    d3 = df[(df["item"] == 3) & (df["x"] > 0)].sort_values("x", kind="stable")
+    models = list(dict.fromkeys(d3["noise_model"]))
+    noisy = d3.drop_duplicates("group").sort_values(["noise_model", "x"], key=lambda c: c.map(models.index)
+                                                   if c.name == "noise_model" else c)["group"].tolist()
+    return ([CLEAN] if ((df["item"] == 3) & (df["group"] == CLEAN)).any() else []) + noisy
+
+
+def gain_over_base(d: pd.DataFrame, group: str, base: str, a: str, b: str, metric: str) -> pd.DataFrame:
+    """Claim 3n's pairs: a - b per fold x seed in `group` (a noise cell) and in `base` (clean labels), matched on fold
+    and seed: columns `group` and `base`. Their paired difference is the part of a's gain that comes with the noise."""
+    gain = {g: (lambda p: p[a] - p[b])(pair_runs(d[d["group"] == g], a, b, metric, label="label")) for g in (group, base)}
+    return pd.concat(gain, axis=1, join="inner").dropna()
 
 
 def paired_table(df: pd.DataFrame, out: str | Path | None = None, n_boot: int = 2000) -> pd.DataFrame:
@@ -885,18 +906,26 @@ def paired_table(df: pd.DataFrame, out: str | Path | None = None, n_boot: int = 
     counts = read_counts(out)
     rows = []
     for c in paired_claims(df):
-        if isinstance(c["group"], tuple):   # a pair across two groups: labels read "group: label"
-            d = df[(df["item"] == c["item"]) & df["group"].isin(c["group"])]
-            d = d.assign(label=d["group"] + ": " + d["label"])
-            where = " vs ".join(c["group"])
-        else: d, where = df[(df["item"] == c["item"]) & (df["group"] == c["group"])], c["group"]
-        row = dict(claim=c["claim"], comparison=f"{c['a']} - {c['b']}", where=where, metric=c["metric"])
-        r = compare_methods(d, c["a"], c["b"], c["metric"], c["effect"], label="label") if len(d) else {"n": 0}
+        if c["base"] is not None:   # claim 3n: (a - b) under noise minus (a - b) on clean labels, same folds x seeds
+            d = df[(df["item"] == c["item"]) & df["group"].isin([c["group"], c["base"]])]
+            row = dict(claim=c["claim"], comparison=f"({c['a']} - {c['b']}) - the same on {c['base']}", where=c["group"],
+                       metric=c["metric"])
+            g = gain_over_base(d, c["group"], c["base"], c["a"], c["b"], c["metric"]) if len(d) else pd.DataFrame()
+            r = paired_difference(g[c["group"]].to_numpy(float), g[c["base"]].to_numpy(float)) if len(g) else {"n": 0}
+            if r["n"]: r["verdict"] = claim_verdict(r["lo"], r["hi"], c["effect"])
+        else:
+            if isinstance(c["group"], tuple):   # a pair across two groups: labels read "group: label"
+                d = df[(df["item"] == c["item"]) & df["group"].isin(c["group"])]
+                d = d.assign(label=d["group"] + ": " + d["label"])
+                where = " vs ".join(c["group"])
+            else: d, where = df[(df["item"] == c["item"]) & (df["group"] == c["group"])], c["group"]
+            row = dict(claim=c["claim"], comparison=f"{c['a']} - {c['b']}", where=where, metric=c["metric"])
+            r = compare_methods(d, c["a"], c["b"], c["metric"], c["effect"], label="label") if len(d) else {"n": 0}
         if not r["n"]:
             rows.append(dict(row, pairs=0, difference=np.nan, lo=np.nan, hi=np.nan, ci95="", subjects_ci95="", mdd=np.nan,
                              paper_effect=c["effect"], verdict="not measured")); continue
-        boot = ""
-        if c["metric"] == "f1_clean_tuned":
+        boot = ""   # over test subjects: a paired tuned F1 whose runs all have their counts (not for claim 3n)
+        if c["base"] is None and c["metric"] == "f1_clean_tuned":
             keys = pair_runs(d, c["a"], c["b"], "key", label="label")
             if len(keys) and all(k in counts for k in keys.to_numpy().ravel()):
                 b = bootstrap_paired([counts[k] for k in keys[c["a"]]], [counts[k] for k in keys[c["b"]]], n_boot=n_boot)
@@ -951,7 +980,9 @@ def write_summary(out: str | Path, quick: bool = False) -> str:
            "minority-AU F1): the mean paired difference, its 95 % t interval over the pairs, the 95 % bootstrap interval "
            "over test subjects, the minimum detectable difference (80 % power at 5 %), and the verdict: 'holds' when "
            "the t interval excludes 0 in the claimed direction, 'does not hold' when it excludes the paper's effect, "
-           "'cannot tell' otherwise.", "", to_markdown(paired_table(df, out).drop(columns=["lo", "hi"]).set_index("claim")), "",
+           "'cannot tell' otherwise. Claim 3n: PS's gain (PS - D) under a noise model minus its gain on clean labels, "
+           "paired on fold x seed: 'holds' when PS gains more under noise than without (a robustness to noise), "
+           "'does not hold' when less (the paper has no clean-label number to set against it).", "", to_markdown(paired_table(df, out).drop(columns=["lo", "hi"]).set_index("claim")), "",
            "## Issue 9's verdicts (means ± std, a difference of two standard errors)", "",
            to_markdown(verdict_table(df, a, curves))]
     for item, title in ITEM_TITLES.items():

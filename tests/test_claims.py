@@ -154,3 +154,31 @@ def test_run_names():
     old = pd.DataFrame([dict(name="AUNCE@scratch", method="aunce", preset="scratch", use_au_weights=True, p="0.15,0.15,0.7,0",
                              beta_min=1.2, beta_maj=0.4, neg_power="hcl", pretrained_start="none")])
     assert cl.name_runs(old)["name"].tolist() == ["AUNCE@scratch p=(.15,.15,.7,0)"]
+
+
+def test_ps_gain_over_clean_labels():
+    "Claim 3n: (PS - D) under a noise model minus (PS - D) on clean labels, paired on fold x seed, by hand; row order."
+    import numpy as np
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    import claims as cl
+    rng = np.random.default_rng(0)
+    ps, d = cl.PS_LABEL[cl.SCRATCH_P], "AUNCE no PS (D)"
+    rows = []
+    for model, x in (("symmetric", 0.3), ("boundary", 0.2), ("symmetric", 0.15), ("clean", 0.0)):
+        g = cl.noise_group(x, model)
+        for seed in range(5 if x != 0.15 else 4):      # clean labels have a seed the 0.15 cell lacks: not paired
+            for lab in (ps, d, *[v for v in cl.PS_LABEL.values() if v != ps]):
+                rows.append(dict(item=3, group=g, noise_model=model if x else "symmetric", x=x, label=lab, fold=1,
+                                 seed=seed, key=f"{g}{lab}{seed}", f1_clean_tuned=rng.normal(60, 5)))
+    df = pd.DataFrame(rows)
+    assert cl.item3_groups(df) == ["clean labels", "symmetric 0.15", "symmetric 0.3", "boundary 0.2"]
+    pt = cl.paired_table(df).set_index(["claim", "where", "comparison"])
+    f = df.set_index(["group", "label", "seed"])["f1_clean_tuned"]
+    gain = lambda g, n: np.array([f[(g, ps, s)] - f[(g, d, s)] for s in range(n)])
+    for g, n in (("symmetric 0.3", 5), ("symmetric 0.15", 4)):
+        want = cl.paired_difference(gain(g, n), gain("clean labels", n))
+        r = pt.loc[("3n", g, f"({ps} - {d}) - the same on clean labels")]
+        assert r["pairs"] == n and abs(r["difference"] - round(want["mean"], 2)) < 1e-9 and abs(r["lo"] - want["lo"]) < 1e-9
+        assert r["verdict"] == cl.claim_verdict(want["lo"], want["hi"]) and r["paper_effect"] == "none"
+    assert list(pt.loc["3"].index.get_level_values("where").unique()) == cl.item3_groups(df)
+    assert "3n" not in set(cl.paired_table(df[df["group"] != "clean labels"])["claim"])   # no clean labels: no 3n rows
