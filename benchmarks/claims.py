@@ -64,8 +64,9 @@ epochs and one lr the contrastive losses had not finished learning (their best e
 AUNCE - WCE = -6.2 at 8 epochs and +0.8 at 20, benchmarks/results/claims_tiny16 and claims_e20). A study folder
 started at another budget resumes with its own `--epochs` (the config guard names it). The study of record is
 `benchmarks/results/claims_e20` (items 1-2 on folds 1-3; item 4's NS off/on with beta_maj 0.4 and 1.0 of the sweep,
-and item 5, on fold 1; item 3 on fold 1 on clean labels and at rate 0.2 under four noise models; 5 seeds each: 345
-runs, 12.2 CPU h; `--dry-run` prints what the rest would take).
+and item 5, on fold 1; item 3 on fold 1 on clean labels, at rates 0.15, 0.2 and 0.3 under the symmetric, boundary
+and missed_weak noise models and at 0.2 under coder; 5 seeds each: 495 runs, 16.2 CPU h; `--dry-run` prints what the
+rest would take).
 """
 from __future__ import annotations
 import argparse, dataclasses, functools, hashlib, json, math, os, sys, time, traceback
