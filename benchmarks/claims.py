@@ -861,7 +861,8 @@ def read_counts(out: str | Path | None) -> dict[str, np.ndarray]:
 
 def paired_claims(df: pd.DataFrame) -> list[dict]:
     """The comparisons behind each claim: claim, item, group (or a pair of groups: a and b then read 'group: label'),
-    a and b (labels in the tables), metric, paper effect."""
+    a and b (labels in the tables), metric, paper effect, and `base`: for claim 3n the group whose a - b is subtracted
+    (clean labels), else None."""
     out = []
     def add(claim, item, group, a, b, metric="f1_clean_tuned", effect=None, base=None):
         out.append(dict(claim=claim, item=item, group=group, a=a, b=b, metric=metric, base=base,
@@ -873,9 +874,10 @@ def paired_claims(df: pd.DataFrame) -> list[dict]:
     for p in ("paper", "scratch"):   # Table VII's parts, each against the paper's own step: w, PS, NS, PS again
         for a, b in TABLE7_STEPS:
             add("2", 2, p, a, b, effect=round(PAPER_TABLE7[a]["f1"] - PAPER_TABLE7[b]["f1"], 1))
-    for g in item3_groups(df):   # clean labels first (PS - D without noise, for reference), then per model by rate
+    groups = item3_groups(df)   # clean labels first (PS - D without noise, for reference), then per model by rate
+    for g in groups:
         for lab in PS_LABEL.values(): add("3", 3, g, lab, "AUNCE no PS (D)")
-    for g in item3_groups(df)[1:] if CLEAN in item3_groups(df) else []:   # is PS's gain about the noise?
+    for g in groups[1:] if CLEAN in groups else []:   # is PS's gain about the noise?
         for lab in PS_LABEL.values(): add("3n", 3, g, lab, "AUNCE no PS (D)", base=CLEAN)
     for form in FORMS: add("4a", 4, f"NS {form}", "NS on", "NS off", "f1_minority")
     for p in ("scratch", "paper", "WCE"):
@@ -885,10 +887,9 @@ def paired_claims(df: pd.DataFrame) -> list[dict]:
 
 def item3_groups(df: pd.DataFrame) -> list[str]:
     "Item 3's groups in reading order: clean labels, then each noise model (first seen first) at its rates, ascending."
-    d3 = df[(df["item"] == 3) & (df["x"] > 0)].sort_values("x", kind="stable")
-    models = list(dict.fromkeys(d3["noise_model"]))
-    noisy = d3.drop_duplicates("group").sort_values(["noise_model", "x"], key=lambda c: c.map(models.index)
-                                                   if c.name == "noise_model" else c)["group"].tolist()
+    cells = df[(df["item"] == 3) & (df["x"] > 0)].sort_values("x", kind="stable").drop_duplicates("group")
+    models = list(dict.fromkeys(cells["noise_model"]))
+    noisy = [g for *_, g in sorted((models.index(m), x, g) for m, x, g in zip(cells["noise_model"], cells["x"], cells["group"]))]
     return ([CLEAN] if ((df["item"] == 3) & (df["group"] == CLEAN)).any() else []) + noisy
 
 
@@ -983,7 +984,8 @@ def write_summary(out: str | Path, quick: bool = False) -> str:
            "the t interval excludes 0 in the claimed direction, 'does not hold' when it excludes the paper's effect, "
            "'cannot tell' otherwise. Claim 3n: PS's gain (PS - D) under a noise model minus its gain on clean labels, "
            "paired on fold x seed: 'holds' when PS gains more under noise than without (a robustness to noise), "
-           "'does not hold' when less (the paper has no clean-label number to set against it).", "", to_markdown(paired_table(df, out).drop(columns=["lo", "hi"]).set_index("claim")), "",
+           "'does not hold' when less (the paper has no clean-label number to set against it).", "",
+           to_markdown(paired_table(df, out).drop(columns=["lo", "hi"]).set_index("claim")), "",
            "## Issue 9's verdicts (means ± std, a difference of two standard errors)", "",
            to_markdown(verdict_table(df, a, curves))]
     for item, title in ITEM_TITLES.items():
