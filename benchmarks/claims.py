@@ -85,7 +85,7 @@ from compare import method_config, parse_value, to_markdown, run_row, METRICS  #
 from synth_learnability import DEMO_EPOCHS  # noqa: E402   make demo's epochs: the study's budget
 from aunce.train import aligned_size_for, TrainConfig, check_writable_dir, write_json  # noqa: E402
 from aunce.evaluate import verdict as chance_verdict, mean_std, format_mean_std, PAPER_TABLE7, PAPER_TABLE6, PAPER_TABLE8, PAPER_FIG5, PAPER_F1  # noqa: E402
-from aunce.evaluate import compare_methods, pair_runs, paired_difference, claim_verdict, bootstrap_paired, ablation_config  # noqa: E402
+from aunce.evaluate import compare_methods, pair_runs, bootstrap_paired, ablation_config  # noqa: E402
 
 FULL = dict(subjects=36, frames=96, videos=12, image_size=96, epochs=DEMO_EPOCHS, batch_size=32, probe_epochs=30,
             pretrain_epochs=20, monitor_frames=1024, folds="1,2,3", seeds="0,1,2,3,4",
@@ -893,11 +893,15 @@ def item3_groups(df: pd.DataFrame) -> list[str]:
     return ([CLEAN] if ((df["item"] == 3) & (df["group"] == CLEAN)).any() else []) + noisy
 
 
-def gain_over_base(d: pd.DataFrame, group: str, base: str, a: str, b: str, metric: str) -> pd.DataFrame:
-    """Claim 3n's pairs: a - b per fold x seed in `group` (a noise cell) and in `base` (clean labels), matched on fold
-    and seed: columns `group` and `base`. Their paired difference is the part of a's gain that comes with the noise."""
-    gain = {g: (lambda p: p[a] - p[b])(pair_runs(d[d["group"] == g], a, b, metric, label="label")) for g in (group, base)}
-    return pd.concat(gain, axis=1, join="inner").dropna()
+def gain_runs(d: pd.DataFrame, groups: tuple[str, ...], a: str, b: str, metric: str) -> pd.DataFrame:
+    """Claim 3n's runs: a - b per fold x seed within each of `groups` (a noise cell and clean labels), one row per
+    group, fold and seed with columns fold, seed, `label` (the group) and `gain`, so that `compare_methods(...,
+    label='label')` pairs a noise cell's gain with the clean-label gain of the same fold and seed."""
+    parts = []
+    for g in groups:
+        p = pair_runs(d[d["group"] == g], a, b, metric, label="label")
+        parts.append((p[a] - p[b]).rename("gain").reset_index().assign(label=g))
+    return pd.concat(parts, ignore_index=True).dropna(subset=["gain"])
 
 
 def paired_table(df: pd.DataFrame, out: str | Path | None = None, n_boot: int = 2000) -> pd.DataFrame:
@@ -912,9 +916,8 @@ def paired_table(df: pd.DataFrame, out: str | Path | None = None, n_boot: int = 
             d = df[(df["item"] == c["item"]) & df["group"].isin([c["group"], c["base"]])]
             row = dict(claim=c["claim"], comparison=f"({c['a']} - {c['b']}) - the same on {c['base']}", where=c["group"],
                        metric=c["metric"])
-            g = gain_over_base(d, c["group"], c["base"], c["a"], c["b"], c["metric"]) if len(d) else pd.DataFrame()
-            r = paired_difference(g[c["group"]].to_numpy(float), g[c["base"]].to_numpy(float)) if len(g) else {"n": 0}
-            if r["n"]: r["verdict"] = claim_verdict(r["lo"], r["hi"], c["effect"])
+            r = compare_methods(gain_runs(d, (c["group"], c["base"]), c["a"], c["b"], c["metric"]), c["group"], c["base"],
+                                "gain", c["effect"], label="label")
         else:
             if isinstance(c["group"], tuple):   # a pair across two groups: labels read "group: label"
                 d = df[(df["item"] == c["item"]) & df["group"].isin(c["group"])]

@@ -161,6 +161,7 @@ def test_ps_gain_over_clean_labels():
     import numpy as np
     sys.path.insert(0, str(ROOT / "benchmarks"))
     import claims as cl
+    from aunce.evaluate import paired_difference, claim_verdict
     rng = np.random.default_rng(0)
     ps, d = cl.PS_LABEL[cl.SCRATCH_P], "AUNCE no PS (D)"
     rows = []
@@ -176,9 +177,9 @@ def test_ps_gain_over_clean_labels():
     f = df.set_index(["group", "label", "seed"])["f1_clean_tuned"]
     gain = lambda g, n: np.array([f[(g, ps, s)] - f[(g, d, s)] for s in range(n)])
     for g, n in (("symmetric 0.3", 5), ("symmetric 0.15", 4)):
-        want = cl.paired_difference(gain(g, n), gain("clean labels", n))
+        want = paired_difference(gain(g, n), gain("clean labels", n))
         r = pt.loc[("3n", g, f"({ps} - {d}) - the same on clean labels")]
         assert r["pairs"] == n and abs(r["difference"] - round(want["mean"], 2)) < 1e-9 and abs(r["lo"] - want["lo"]) < 1e-9
-        assert r["verdict"] == cl.claim_verdict(want["lo"], want["hi"]) and r["paper_effect"] == "none"
+        assert r["verdict"] == claim_verdict(want["lo"], want["hi"]) and r["paper_effect"] == "none"
     assert list(pt.loc["3"].index.get_level_values("where").unique()) == cl.item3_groups(df)
     assert "3n" not in set(cl.paired_table(df[df["group"] != "clean labels"])["claim"])   # no clean labels: no 3n rows
