@@ -53,7 +53,7 @@ class AUDataset(torch.utils.data.Dataset):
             src = f" (listed at {self.frames.sources[i]})" if self.frames.sources else ""
             raise DatasetError(f"unreadable image ({e}){src}", p) from e
         lm = self.frames.landmarks
-        if self.align and lm is not None and self.size is not None:
+        if self.align and lm is not None and self.size is not None and not self.frames.aligned_size:
             from aunce.face import align_face        # imported here: aunce.face is only needed when aligning
             img, _ = align_face(img, lm[i], self.size)
             return Image.fromarray(img)

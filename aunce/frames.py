@@ -101,6 +101,8 @@ class AUFrames:
     fold: int | None = None
     sources: list[str] = field(default_factory=list)   # "label file:line" each frame was read from
     notes: list[str] = field(default_factory=list)     # what was detected (file naming, skipped frames, ...)
+    aligned_size: int = 0                     # > 0: the images are faces aligned already, at this size (a prepared root)
+    left_out: dict = field(default_factory=dict)       # labelled frames left out, by reason (a prepared root: no face, ...)
 
     def __post_init__(self):
         n, k = len(self.paths), len(self.aus)
@@ -133,7 +135,8 @@ class AUFrames:
         return AUFrames(pick(self.paths), self.labels[idx], list(self.aus), pick(self.subjects), pick(self.videos),
                         pick(self.frames), None if self.landmarks is None else self.landmarks[idx],
                         None if self.clean_labels is None else self.clean_labels[idx], self.dataset, self.skipped,
-                        self.layout, self.split, self.fold, pick(self.sources) if self.sources else [], list(self.notes))
+                        self.layout, self.split, self.fold, pick(self.sources) if self.sources else [], list(self.notes),
+                        self.aligned_size, dict(self.left_out))
 
     def summary(self) -> pd.DataFrame:
         "Occurrence per AU: present, absent and unknown counts and the rate (%) among known labels."
@@ -148,4 +151,6 @@ class AUFrames:
         what = " ".join(str(x) for x in (self.dataset, self.layout, self.split, f"fold{self.fold}" if self.fold else "") if x)
         return (f"AUFrames({what}: {len(self)} frames, {len(set(self.subjects))} subjects, {len(set(self.videos))} videos, "
                 f"{len(self.aus)} AUs{', landmarks' if self.landmarks is not None else ''}"
-                f"{f', {self.skipped} skipped' if self.skipped else ''})")
+                f"{f', {self.skipped} skipped' if self.skipped else ''}"
+                f"{f', aligned at {self.aligned_size} px' if self.aligned_size else ''}"
+                f"{f', {sum(self.left_out.values())} left out' if self.left_out else ''})")
