@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 from PIL import Image
 from .frames import _Errors, _norm_dataset, AUFrames, DatasetError, FOLD_PARTS, fold_subjects, FOLD_TEST_PART, FOLDED, LIST_PREFIX
-from .layouts import _layout, _load
+from .layouts import _layout, _load, VIDEO_FRAME_EXTS
 
 # %% auto #0
 __all__ = ['CheckReport', 'check_dataset']
@@ -41,7 +41,8 @@ class CheckReport:
         fr = self.frames
         if fr is not None:
             out.append(f"frames: {len(fr)}   subjects: {len(set(fr.subjects))}   videos: {len(set(fr.videos))}   "
-                       f"AUs: {len(fr.aus)}   landmarks: {'yes' if fr.landmarks is not None else 'no'}"
+                       f"AUs: {len(fr.aus)}   " + (f"faces: aligned at {fr.aligned_size} px (prepared)" if fr.aligned_size
+                                                    else f"landmarks: {'yes' if fr.landmarks is not None else 'no'}")
                        + (f"   skipped (no image): {fr.skipped}" if fr.skipped else ""))
             out.append(f"images opened and verified: {self.verified}" if self.verified else "images: existence checked only (--quick)")
         out += [f"note: {n}" for n in self.notes]
@@ -56,8 +57,34 @@ class CheckReport:
         else: out.append("OK: no errors found")
         return "\n".join(out)
 
+def _videos(fr: AUFrames) -> dict[Path, list[int]]:
+    "{video file: the decoded frame numbers} of the frames that are frames of a video rather than image files."
+    from aunce.layouts import VIDEO_FRAME_EXTS, video_frame_index
+    out: dict[Path, list[int]] = {}
+    for p, n in zip(fr.paths, fr.frames):
+        if p.suffix.lower() in VIDEO_FRAME_EXTS: out.setdefault(p, []).append(video_frame_index(fr.dataset, n))
+    return out
+
+def _verify_video(p: Path, need: int) -> str | None:
+    "None when the video opens and its header states at least `need` frames; else why not."
+    try: import av
+    except ImportError: return "reading a video needs PyAV (the predict extra: pip install -e '.[predict]')"
+    try:
+        with av.open(str(p)) as c:
+            n = int(c.streams.video[0].frames) if c.streams.video else 0
+    except Exception as e: return f"not a readable video ({type(e).__name__}: {e})"
+    return None if n == 0 or n >= need else f"the video has {n} frames but the labels need {need}"
+
+def _prepared_folds(ds: str, root: Path) -> list[int]:
+    "The folds a prepared root's frame table has (`fold1`..`fold3` columns; [1] for a dataset without folds)."
+    if ds not in FOLDED: return [1]
+    try: header = (root / "frames.csv").open().readline().strip().split(",")
+    except OSError: return [1]
+    return [f for f in (1, 2, 3) if f"fold{f}" in header] or [1]
+
 def _verify_image(p: Path) -> str | None:
     "None when the image decodes completely; else the error. `verify()` alone would pass a truncated JPEG."
+    if p.suffix.lower() in VIDEO_FRAME_EXTS: return None    # checked by `_verify_video`
     try:
         with Image.open(p) as im: im.load()
         return None
@@ -103,7 +130,7 @@ def _merge(frames: list[AUFrames], errors) -> AUFrames | None:
     cl = None if any(f.clean_labels is None for f in frames) else np.stack([frames[a].clean_labels[i] for a, i in keep])
     return AUFrames(g("paths"), np.stack([frames[a].labels[i] for a, i in keep]), f0.aus, g("subjects"), g("videos"),
                     g("frames"), lm, cl, f0.dataset, sum(f.skipped for f in frames), f0.layout, "all", None, g("sources"),
-                    list(dict.fromkeys(n for f in frames for n in f.notes)))
+                    list(dict.fromkeys(n for f in frames for n in f.notes)), f0.aligned_size)
 
 def _rate_column(fr: AUFrames) -> list[float]:
     return fr.summary()["rate %"].tolist()
@@ -165,7 +192,7 @@ def check_dataset(dataset: str, root: str | os.PathLike, layout: str = "auto", *
                                   "test subjects": len(set(np.array(allf.subjects)[m_te]))})
                 if m_tr.any(): rate_cols[f"train fold{f} %"] = _rate_column(allf.subset(m_tr))
     else:
-        folds = _fold_numbers(ds, root) if lay == "list" else [1]
+        folds = (_fold_numbers(ds, root) if lay == "list" else _prepared_folds(ds, root) if lay == "prepared" else [1])
         if lay == "list" and not folds:
             errors(f"no {LIST_PREFIX[ds]}_{{train|test}}_img_path_fold{{f}}.txt list files found", root / "list"); return rep
         loaded, test_of, listed = [], {}, {}
@@ -193,6 +220,10 @@ def check_dataset(dataset: str, root: str | os.PathLike, layout: str = "auto", *
                 if odd: rep.notes.append(f"fold{f} test subjects not in SPEC §6 part{FOLD_TEST_PART.get(f, '?')}: {' '.join(odd[:8])}")
         if lay == "list": rep.notes += _list_drops(ds, root, listed, _fold_table(ds, root))
         rep.frames = _merge(loaded, errors)
+        if lay == "prepared" and rep.frames is not None:   # what the root leaves out, once for all its frames (not per split)
+            whole = _load(ds, root, folds[0], "all", lay, parts, _Errors(collect=True))
+            rep.frames.left_out = dict(whole.left_out) if whole is not None else {}
+            rep.frames.notes = [n for n in rep.frames.notes if not n.startswith("prepared root:")] + (whole.notes if whole else [])
     if rep.frames is not None:
         rep.notes = list(dict.fromkeys(rep.frames.notes)) + rep.notes
         occ = rep.frames.summary()
@@ -208,6 +239,9 @@ def check_dataset(dataset: str, root: str | os.PathLike, layout: str = "auto", *
                 with ThreadPoolExecutor(max(1, workers)) as ex:
                     res = list(ex.map(_verify_image, rep.frames.paths, chunksize=64))
             finally: ImageFile.LOAD_TRUNCATED_IMAGES = keep
+            for p, frames in _videos(rep.frames).items():    # frames in a video (DISFA's left camera): the video holds them
+                msg = _verify_video(p, max(frames) + 1)
+                for i in frames: res[i] = msg
             rep.verified = len(res)
             for p, msg, src in zip(rep.frames.paths, res, rep.frames.sources or [None] * len(res)):
                 if msg:

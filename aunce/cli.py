@@ -121,9 +121,27 @@ def _default_dir(cfg):
 
 # %% ../nbs/15_cli.ipynb #c376f913
 def data_cli(argv: Sequence[str] | None = None) -> int:
-    "`aunce-data check --dataset {bp4d,disfa,gft,affwild2,synth} --root DIR [--layout L] [--quick]`; exit 1 on errors."
-    ap = argparse.ArgumentParser(prog="aunce-data", description="Validate AU datasets for aunce.")
+    """`aunce-data check --dataset D --root DIR [--layout L] [--quick]` (exit 1 on errors), `aunce-data prepare --dataset D
+    --root RAW --out PREPARED [--workers N] [--size 256]` (faces found, fitted, aligned and stored once)."""
+    ap = _ArgumentParser(prog="aunce-data", description="Validate AU datasets for aunce, and prepare their faces once.")
     sub = ap.add_subparsers(dest="cmd", required=True)
+    p = sub.add_parser("prepare", help="align every labelled frame once into a prepared root that training reads",
+                       description="Find the face of every labelled frame (MediaPipe, or the root's own landmarks/), fit its "
+                       "68 landmarks (dlib), follow it along the video, align it as SPEC §6 says and store it: a prepared "
+                       "root that load_frames, aunce-data check, aunce-train and nbs/train.ipynb read as they are. Frames "
+                       "left out are counted and named in PREPARED/prepare_report.csv. A run stopped at any point resumes "
+                       "when run again with the same settings.")
+    p.add_argument("--dataset", required=True, choices=list(DATASETS))
+    p.add_argument("--root", required=True, help="the raw dataset root (or any root load_frames reads)")
+    p.add_argument("--out", required=True, help="the prepared root to write (new, empty, or an unfinished prepare to resume)")
+    p.add_argument("--size", type=int, default=256, help="aligned face size in pixels (default 256, the paper's)")
+    p.add_argument("--workers", type=int, default=1, help="processes, each preparing whole videos (default 1)")
+    p.add_argument("--detector", default="auto", choices=["auto", "mediapipe", "dlib", "landmarks"],
+                   help="auto (default): the root's landmarks/{video}.csv when it has them, else mediapipe")
+    p.add_argument("--detect-every", type=int, default=None, metavar="N",
+                   help="detect faces every N frames and track them in between (default: aunce-predict's)")
+    p.add_argument("--layout", default="auto", choices=["auto", "raw", "abaw", "list"])
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
     c = sub.add_parser("check", help="validate a dataset; print frames, subjects, folds and occurrence per AU, or every error")
     c.add_argument("--dataset", required=True, choices=list(DATASETS))
     c.add_argument("--root", required=True, help="the dataset root directory")
@@ -131,6 +149,7 @@ def data_cli(argv: Sequence[str] | None = None) -> int:
     c.add_argument("--quick", action="store_true", help="check that images exist without opening them")
     c.add_argument("--workers", type=int, default=4, help="threads that open images (default 4)")
     a = ap.parse_args(argv)
+    if a.cmd == "prepare": return _prepare_cli(a, ap)
     from aunce.check import check_dataset
     import pandas as pd
     try: rep = check_dataset(a.dataset, a.root, a.layout, quick=a.quick, workers=a.workers)
@@ -139,6 +158,21 @@ def data_cli(argv: Sequence[str] | None = None) -> int:
     with pd.option_context("display.width", 200, "display.max_columns", 50, "display.max_rows", 100):
         print(rep.text())
     return 0 if rep.ok else 1
+
+def _prepare_cli(a, ap) -> int:
+    from aunce.prepare import PrepareError, prepare
+    if a.workers < 1: ap.error(f"--workers {a.workers}: must be at least 1")
+    if a.detect_every is not None and a.detect_every < 1: ap.error(f"--detect-every {a.detect_every}: must be at least 1")
+    try:
+        s = prepare(a.dataset, a.root, a.out, size=a.size, workers=a.workers, detector=a.detector, layout=a.layout,
+                    detect_every=a.detect_every, progress=not a.no_progress)
+    except (PrepareError, ValueError) as e:
+        print(f"aunce-data prepare: error: {e}", file=sys.stderr); return 1 if isinstance(e, PrepareError) else 2
+    except OSError as e:
+        print(f"aunce-data prepare: error: {e.strerror or e} ({e.filename or a.out}); what was prepared before is kept: "
+              "run the same command again to resume", file=sys.stderr); return 1
+    print(f"aunce-data prepare: {s}")
+    return 0
 
 # %% ../nbs/15_cli.ipynb #887162d9
 def synth_cli(argv: list[str] | None = None) -> None:

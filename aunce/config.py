@@ -238,6 +238,16 @@ def prepare_data(cfg: TrainConfig, echo: bool = False):
     test = load_frames(cfg.dataset, root, fold=cfg.fold, split="test")
     shared = set(train.subjects) & set(test.subjects)
     if shared: raise ValueError(f"fold {cfg.fold}: subjects {sorted(shared)[:5]} are in both the training and test split")
+    from aunce.layouts import VIDEO_FRAME_EXTS
+    if any(p.suffix.lower() in VIDEO_FRAME_EXTS for p in train.paths[:1] + test.paths[:1] + train.paths[-1:]):
+        raise ValueError(f"data_root={cfg.data_root!r}: its frames are in videos (DISFA's left camera); prepare the root once "
+                         f"and train on the prepared one: aunce-data prepare --dataset {cfg.dataset} --root {root} --out PREPARED")
+    if echo:
+        for name, fr in (("training", train), ("test", test)):
+            if fr.left_out:
+                print(f"{cfg.dataset} fold {cfg.fold}: the {name} split leaves out {sum(fr.left_out.values())} labelled frames "
+                      f"without a prepared face (" + ", ".join(f"{k}: {n}" for k, n in fr.left_out.items())
+                      + f"); {len(fr)} frames are used", flush=True)
     return train, test
 
 def split_train_val(cfg: TrainConfig, train):

@@ -21,17 +21,18 @@ LIST_PREFIX: dict[str, str] = {"bp4d": "BP4D", "disfa": "DISFA", "gft": "GFT", "
 FOLDED: tuple[str, ...] = ("bp4d", "disfa", "synth")   # datasets with 3 subject-exclusive folds
 
 class DatasetError(ValueError):
-    "A problem with a dataset on disk. The message starts with the file and, where there is one, the line."
-    def __init__(self, message: str, path: str | os.PathLike | None = None, line: int | None = None):
-        self.detail, self.path, self.line = message, (None if path is None else str(path)), line
+    """A problem with a dataset on disk. The message starts with the file and, where there is one, the line. `kind`
+    sorts the errors a caller may handle: `missing_image` (a labelled frame whose image is not there)."""
+    def __init__(self, message: str, path: str | os.PathLike | None = None, line: int | None = None, kind: str = ""):
+        self.detail, self.path, self.line, self.kind = message, (None if path is None else str(path)), line, kind
         where = "" if path is None else (f"{path}, line {line}: " if line is not None else f"{path}: ")
         super().__init__(where + message)
 
 class _Errors:
     "Error sink: raises the first error (`load_frames`) or collects every distinct one (`check_dataset`)."
     def __init__(self, collect: bool = False): self.collect, self.items, self._seen = collect, [], set()
-    def __call__(self, message: str, path=None, line: int | None = None):
-        e = DatasetError(message, path, line)
+    def __call__(self, message: str, path=None, line: int | None = None, kind: str = ""):
+        e = DatasetError(message, path, line, kind)
         if not self.collect: raise e
         if str(e) not in self._seen: self._seen.add(str(e)); self.items.append(e)
     def __len__(self): return len(self.items)

@@ -14,7 +14,9 @@ from .aus import dataset_aus
 from .frames import _Errors, _norm_dataset, AUFrames, DatasetError, FOLD_PARTS, fold_subjects, FOLD_TEST_PART, FOLDED, LIST_PREFIX, validate_parts
 
 # %% auto #0
-__all__ = ['BP4D_VALUES', 'ABAW_SETS', 'LANDMARK_COLUMNS', 'RAW_LAYOUT', 'list_files', 'detect_layout', 'load_frames']
+__all__ = ['BP4D_VALUES', 'VIDEO_FRAME_EXTS', 'ABAW_SETS', 'LANDMARK_COLUMNS', 'OPENFACE_LANDMARK_COLUMNS', 'PREPARED_FILE',
+           'PREPARED_FRAMES', 'PREPARED_FORMAT', 'LEFT_OUT_REASONS', 'RAW_LAYOUT', 'disfa_left_video',
+           'video_frame_index', 'list_files', 'read_manifest', 'detect_layout', 'load_frames']
 
 # %% ../nbs/03b_layouts.ipynb #0eb0abba
 _LINE = "{}:{}"   # how a frame's source is recorded
@@ -104,6 +106,7 @@ class _Rows:
     subjects: list = field(default_factory=list); videos: list = field(default_factory=list)
     frames: list = field(default_factory=list); sources: list = field(default_factory=list)
     clean: list = field(default_factory=list); notes: list = field(default_factory=list); skipped: int = 0
+    left_out: dict = field(default_factory=dict)
 
     def add(self, path, labels, subject, video, frame, source, clean=None):
         self.paths.append(path); self.labels.append(labels); self.subjects.append(subject)
@@ -161,11 +164,11 @@ def _read_bp4d_raw(root: Path, subjects: set[str] | None, errors, dirs: _DirInde
                 else: dups[f.name] = dups.get(f.name, 0) + 1
                 continue
             seen[frame] = (lineno, lab)
-            if frame not in num:
-                errors(_not_found(dirs, vdir, ".jpg", frame, f"frame {frame}")
-                       or f"image for frame {frame} not found in {vdir} (looked for {frame}.jpg, zero-padded or not)", f, lineno)
-                continue
-            rows.add(vdir / num[frame], lab, subject, video, frame, _LINE.format(f, lineno))
+            if frame not in num and not errors(_not_found(dirs, vdir, ".jpg", frame, f"frame {frame}")
+                       or f"image for frame {frame} not found in {vdir} (looked for {frame}.jpg, zero-padded or not)", f, lineno,
+                       kind="missing_image"):
+                continue       # (an error sink that keeps frames without their image, as aunce-data prepare's, goes on)
+            rows.add(vdir / num.get(frame, f"{frame}.jpg"), lab, subject, video, frame, _LINE.format(f, lineno))
     if naming: rows.notes.append(_describe_naming(naming, "BP4D frame files"))
     if dups: rows.notes.append(_count_note("BP4D: frame rows listed twice with the same labels, kept once", dups))
     return rows, found
@@ -196,8 +199,10 @@ def _read_disfa_au_file(f: Path, errors, dups: dict[str, int] | None = None) -> 
     return out if ok else None
 
 def _read_disfa_raw(root: Path, subjects: set[str] | None, errors, dirs: _DirIndex) -> tuple[_Rows, list[str]]:
-    "Frames of `ActionUnit_Labels/SNxxx/SNxxx_au{N}.txt` with their left-camera images `SNxxx/{i}.png`."
-    aus, rows, naming, found, dups, unlabelled = dataset_aus("disfa"), _Rows(), {}, [], {}, {}
+    """Frames of `ActionUnit_Labels/SNxxx/SNxxx_au{N}.txt` with their left-camera images `SNxxx/{i}.png`, or, for a
+    subject without that folder, the frames of its left-camera video (`disfa_left_video`): every such frame's path is
+    the video, its frame number the label file's (`video_frame_index` gives the decoded frame)."""
+    aus, rows, naming, found, dups, unlabelled, from_video = dataset_aus("disfa"), _Rows(), {}, [], {}, {}, []
     lab = root / "ActionUnit_Labels"
     entries = sorted(lab.iterdir()) if lab.is_dir() else []
     for d in entries:       # a subject directory that is a broken link would vanish from is_dir(): say so
@@ -228,7 +233,14 @@ def _read_disfa_raw(root: Path, subjects: set[str] | None, errors, dirs: _DirInd
         if not consistent: continue
         frames = [fr for _, fr, _ in ref]
         vdir = root / s
-        if not vdir.is_dir(): errors(f"image directory {vdir} not found for subject {s}", ref_f); continue
+        if not vdir.is_dir():
+            video = disfa_left_video(root, s)
+            if video is None:
+                errors(f"image directory {vdir} not found for subject {s} (nor its left-camera video LeftVideo{s}_comp.avi)",
+                       ref_f); continue
+            for k, (ln, fr, _) in enumerate(ref):    # label frame n is the video's frame n - 1 (`video_frame_index`)
+                rows.add(video, [int(per_au[a][k][2] >= 2) for a in aus], s, s, fr, _LINE.format(ref_f, ln))
+            from_video.append(s); continue
         num, desc, clashes = dirs.numbered(vdir, ".png")
         for c in clashes: errors(f"ambiguous frame file names: {c}", vdir)
         hit1 = sum(fr in num for fr in frames)          # image i is label frame i
@@ -244,19 +256,38 @@ def _read_disfa_raw(root: Path, subjects: set[str] | None, errors, dirs: _DirInd
         if left: unlabelled[s] = left
         for k, (ln, fr, _) in enumerate(ref):
             i = fr + offset
-            if i not in num:
-                b = _not_found(dirs, vdir, ".png", i, f"label frame {fr}")
-                if b: errors(b, ref_f, ln); continue
-                errors(f"image {i}.png for label frame {fr} not found in {vdir} (images of {s} taken as "
-                       f"{'0' if offset else '1'}-based: {max(hit0, hit1)} of {n} labelled frames have one)", ref_f, ln)
+            if i not in num and not errors(_not_found(dirs, vdir, ".png", i, f"label frame {fr}")
+                       or f"image {i}.png for label frame {fr} not found in {vdir} (images of {s} taken as "
+                       f"{'0' if offset else '1'}-based: {max(hit0, hit1)} of {n} labelled frames have one)", ref_f, ln,
+                       kind="missing_image"):
                 continue
             lab_row = [int(per_au[a][k][2] >= 2) for a in aus]
-            rows.add(vdir / num[i], lab_row, s, s, fr, _LINE.format(ref_f, ln))
+            rows.add(vdir / num.get(i, f"{i}.png"), lab_row, s, s, fr, _LINE.format(ref_f, ln))
     if naming: rows.notes.append(_describe_naming(naming, "DISFA frame files"))
+    if from_video: rows.notes.append(f"DISFA: the frames of {len(from_video)} subject(s) are in their left-camera videos "
+                                     f"({', '.join(from_video[:4])}{', ...' if len(from_video) > 4 else ''}): aunce-data "
+                                     "prepare extracts and aligns them; training reads the prepared root")
     if dups: rows.notes.append(_count_note("DISFA: frame rows listed twice with the same intensity, kept once", dups))
     if unlabelled: rows.notes.append(_count_note("DISFA: images with no label row (past the end of or between the label "
                                                  "file's frames), left out", unlabelled))
     return rows, found
+
+# %% ../nbs/03b_layouts.ipynb #570473c4
+def disfa_left_video(root: Path, subject: str) -> Path | None:
+    """DISFA's left-camera video of `subject` as the download has it, `LeftVideo{subject}_comp.avi`, in `root`,
+    `root/Videos_LeftCamera` or another folder one level down (the name's case ignored); None when there is none."""
+    want = f"leftvideo{subject}_comp.avi".lower()
+    for d in [root, root / "Videos_LeftCamera", *sorted(p for p in root.iterdir() if p.is_dir())]:
+        if not d.is_dir(): continue
+        for p in sorted(d.iterdir()):
+            if p.name.lower() == want and p.is_file(): return p
+    return None
+
+VIDEO_FRAME_EXTS = (".avi", ".mp4", ".mov", ".mkv")    # a frame whose path is one of these is a frame of that video
+
+def video_frame_index(dataset: str, frame: int) -> int:
+    "The decoded frame (from 0) of a video that holds label frame `frame`: DISFA numbers its label rows from 1."
+    return int(frame) - 1 if _norm_dataset(dataset) == "disfa" else int(frame)
 
 # %% ../nbs/03b_layouts.ipynb #bc6859a9
 ABAW_SETS = {"train": "Train_Set", "test": "Validation_Set"}
@@ -310,7 +341,7 @@ def _read_abaw(root: Path, split: str, errors, dirs: _DirIndex) -> _Rows:
                     errors(f"{bad[0][0]} value {bad[0][1]!r} is outside the allowed set {{0, 1, -1}}", f, lineno); continue
                 if r not in num:
                     b = _not_found(dirs, vdir, ".jpg", r, f"frame {r}")
-                    if b: errors(b, f, lineno)
+                    if b: errors(b, f, lineno, kind="missing_image")
                     else: skipped_by[video] = skipped_by.get(video, 0) + 1
                     continue
                 rows.add(vdir / num[r], vals, video, video, r, _LINE.format(f, lineno))
@@ -408,9 +439,10 @@ def _read_list(ds: str, root: Path, split: str, fold: int, aus: list[int], error
             else: dups += 1
             continue
         seen[rel] = (lineno, lab)
-        if not dirs.exists(p):
-            errors(f"image {rel} is a broken symbolic link ({p})" if dirs.broken(p) else f"image {rel} not found (looked for {p})",
-                   files["img"], lineno); continue
+        if not dirs.exists(p) and not errors(f"image {rel} is a broken symbolic link ({p})" if dirs.broken(p)
+                                             else f"image {rel} not found (looked for {p})", files["img"], lineno,
+                                             kind="missing_image"):
+            continue
         stem = Path(rel).stem
         c = None
         if clean is not None:
@@ -439,11 +471,16 @@ def _list_overlap(ds: str, root: Path, fold: int, errors) -> None:
 
 # %% ../nbs/03b_layouts.ipynb #8619881f
 LANDMARK_COLUMNS: list[str] = ["frame"] + [f"{c}{i}" for i in range(68) for c in "xy"]
+# the 68 points as OpenFace names them (its CSVs also have frame, face_id, timestamp, confidence, success, ...)
+OPENFACE_LANDMARK_COLUMNS: list[str] = [f"x_{i}" for i in range(68)] + [f"y_{i}" for i in range(68)]
 
 def _read_landmarks(root: Path, rows: _Rows, errors) -> np.ndarray | None:
-    "(N, 68, 2) landmarks from `root/landmarks/{video}.csv`, or None when `root/landmarks` does not exist."
+    """(N, 68, 2) landmarks from `root/landmarks/{video}.csv`, or None when `root/landmarks` does not exist. A file
+    is ours (`LANDMARK_COLUMNS`) or OpenFace's (`frame`, `x_0..x_67`, `y_0..y_67`, and `success`, as `aunce-data
+    prepare` writes them): a frame with success 0 has no landmarks and is left out (NaN here, counted in `rows.left_out`)."""
     d = root / "landmarks"
     if not d.is_dir() or not rows.paths: return None
+    failed: list[int] = []
     out = np.full((len(rows.paths), 68, 2), np.nan, dtype=np.float32)
     by_video: dict[str, list[int]] = {}
     for i, v in enumerate(rows.videos): by_video.setdefault(v, []).append(i)
@@ -452,28 +489,113 @@ def _read_landmarks(root: Path, rows: _Rows, errors) -> np.ndarray | None:
         if not f.is_file():
             errors(f"landmark file not found for video {v} (root/landmarks exists, so every video needs landmarks/{v}.csv)", f)
             continue
-        try: df = pd.read_csv(f)
+        try: df = pd.read_csv(f, skipinitialspace=True)
         except Exception as e: errors(f"cannot read the landmark file ({e})", f); continue
-        cols = [c.strip() for c in df.columns]
-        if cols != LANDMARK_COLUMNS: errors("header must be frame,x0,y0,...,x67,y67 (137 columns)", f, 1); continue
-        vals = df.apply(pd.to_numeric, errors="coerce").to_numpy(np.float64)
-        bad = np.flatnonzero(~np.isfinite(vals).all(1))
+        df.columns = [str(c).strip() for c in df.columns]
+        cols = _landmark_columns(list(df.columns))
+        if cols is None:
+            errors("header must be frame,x0,y0,...,x67,y67 (137 columns) or name OpenFace's columns frame, x_0..x_67, "
+                   "y_0..y_67 (success and confidence optional)", f, 1); continue
+        vals = df[cols].apply(pd.to_numeric, errors="coerce").to_numpy(np.float64)
+        ok = (np.ones(len(df), bool) if "success" not in df.columns
+              else pd.to_numeric(df["success"], errors="coerce").to_numpy() == 1)
+        bad = np.flatnonzero(ok & ~np.isfinite(vals).all(1) | ~np.isfinite(vals[:, 0]))
         if len(bad): errors(f"non-numeric or missing value (and {len(bad) - 1} more such rows)" if len(bad) > 1
                             else "non-numeric or missing value", f, int(bad[0]) + 2); continue
-        where = {int(fr): j for j, fr in enumerate(vals[:, 0])}
+        where: dict[int, int] = {}
+        for j, fr in enumerate(vals[:, 0]):
+            if int(fr) in where: errors(f"frame {int(fr)} is listed twice (lines {where[int(fr)] + 2} and {j + 2})", f, j + 2)
+            where[int(fr)] = j
         for i in idx:
             j = where.get(int(rows.frames[i]))
             if j is None: errors(f"no landmarks for frame {rows.frames[i]} ({rows.paths[i].name})", f); continue
-            out[i] = vals[j, 1:].reshape(68, 2)
+            if not ok[j]: failed.append(i); continue
+            out[i] = vals[j, 1:].reshape(2, 68).T if len(cols) == 137 and cols[1] == "x_0" else vals[j, 1:].reshape(68, 2)
+    if failed:
+        rows.left_out["no landmarks (success 0 in landmarks/)"] = len(failed)
+        rows.notes.append(f"landmarks: {len(failed)} labelled frame(s) have success 0 in landmarks/{{video}}.csv (no face was "
+                          f"fitted there) and are left out")
     return out
+
+def _landmark_columns(cols: list[str]) -> list[str] | None:
+    "The columns holding frame and the 68 points, in the order read: ours (frame, x0, y0, ...) or OpenFace's (x_0.., y_0..)."
+    if cols == LANDMARK_COLUMNS: return cols
+    if "frame" in cols and all(c in cols for c in OPENFACE_LANDMARK_COLUMNS): return ["frame", *OPENFACE_LANDMARK_COLUMNS]
+    return None
+
+# %% ../nbs/03b_layouts.ipynb #ee9de7f5
+PREPARED_FILE, PREPARED_FRAMES = "prepared.json", "frames.csv"
+PREPARED_FORMAT = "aunce-prepared"
+# why a labelled frame has no prepared face (frames.csv's status)
+LEFT_OUT_REASONS: dict[str, str] = {
+    "no_face": "no face found", "fit_failed": "the landmark fit failed (landmarks off the detector's keypoints)",
+    "missing_image": "no image in the raw root", "unreadable": "the raw image could not be read",
+    "no_landmarks": "success 0 in the source's landmarks"}
+
+def read_manifest(root: str | os.PathLike) -> dict | None:
+    "The `prepared.json` of a prepared root, or None when `root` has none. Raises `DatasetError` when it is unreadable."
+    f = Path(root) / PREPARED_FILE
+    if not f.is_file(): return None
+    try: m = json.loads(f.read_text())
+    except (OSError, ValueError) as e: raise DatasetError(f"cannot read the manifest ({e})", f) from e
+    if not isinstance(m, dict) or m.get("format") != PREPARED_FORMAT:
+        raise DatasetError(f"not a manifest of aunce-data prepare (format {m.get('format') if isinstance(m, dict) else m!r})", f)
+    return m
+
+def _read_prepared(ds: str, root: Path, aus: list[int], fold: int, split: str, parts, errors, dirs: _DirIndex) -> tuple[_Rows, int]:
+    "Frames of a prepared root (`frames.csv`), and the size its faces were aligned to."
+    rows, m = _Rows(), read_manifest(root)
+    f = root / PREPARED_FRAMES
+    if m is None: errors(f"no {PREPARED_FILE} here (a root made by aunce-data prepare has one)", root); return rows, 0
+    if m.get("dataset") != ds: errors(f"this root was prepared from {m.get('dataset')!r}, not {ds!r}", root / PREPARED_FILE); return rows, 0
+    if not m.get("complete"):
+        errors("aunce-data prepare did not finish here: run the same command again to resume it", root / PREPARED_FILE)
+        return rows, 0
+    try: df = pd.read_csv(f, dtype=str, keep_default_na=False)
+    except Exception as e: errors(f"cannot read the frame table ({e})", f); return rows, 0
+    want = [f"AU{a}" for a in aus]
+    need = ["image", "subject", "video", "frame", "source", "status", *want]
+    if missing := [c for c in need if c not in df.columns]: errors(f"no column(s) {', '.join(missing)}", f, 1); return rows, 0
+    if ds in FOLDED:
+        if parts is not None:   # other subject parts: the folds from them, as the raw layout would
+            tr, te = fold_subjects(ds, fold, parts)
+            where = df["subject"].map({**{s: "train" for s in tr}, **{s: "test" for s in te}}).fillna("")
+        elif f"fold{fold}" in df.columns: where = df[f"fold{fold}"]
+        else: errors(f"no column fold{fold}: this root has no fold {fold}", f, 1); return rows, 0
+    else:
+        if fold != 1: raise ValueError(f"{ds} has no folds: fold must be 1, got {fold!r}")
+        where = df["split"] if "split" in df.columns else pd.Series([""] * len(df))
+    keep = where.isin(["train", "test"]) if split == "all" else where == split
+    clean = [f"clean_AU{a}" for a in aus] if all(f"clean_AU{a}" in df.columns for a in aus) else None
+    left: dict[str, int] = {}
+    for j in np.flatnonzero(keep.to_numpy()):
+        r, lineno = df.iloc[j], int(j) + 2
+        try:
+            lab = [int(r[c]) for c in want]; frame = int(r["frame"])
+            cl = [int(r[c]) for c in clean] if clean else None
+        except ValueError: errors("a label or the frame number is not an integer", f, lineno); continue
+        if any(v not in (-1, 0, 1) for v in lab): errors(f"labels {lab} are outside the allowed set {{0, 1, -1}}", f, lineno); continue
+        if r["status"] != "ok":
+            left[r["status"]] = left.get(r["status"], 0) + 1; continue
+        p = root / r["image"]
+        if not dirs.exists(p): errors(f"prepared face {r['image']} not found (looked for {p})", f, lineno, kind="missing_image"); continue
+        rows.add(p, lab, r["subject"], r["video"], frame, r["source"], cl)
+    if left:
+        rows.left_out = {LEFT_OUT_REASONS.get(k, k): n for k, n in sorted(left.items())}
+        rows.notes.append(f"prepared root: {sum(left.values())} labelled frame(s) have no prepared face and are left out ("
+                          + ", ".join(f"{k}: {n}" for k, n in rows.left_out.items())
+                          + f"); each is named in {root / 'prepare_report.csv'}")
+    return rows, int(m.get("size", 0))
 
 # %% ../nbs/03b_layouts.ipynb #1677eb7b
 RAW_LAYOUT = {"bp4d": "raw", "disfa": "raw", "affwild2": "abaw"}
 
 def detect_layout(dataset: str, root: str | os.PathLike) -> str:
-    "`list` when `root/list` holds the dataset's train image list (any fold), else the raw layout found; error otherwise."
+    """`prepared` when `root` holds `prepared.json` (made by `aunce-data prepare`), `list` when `root/list` holds the
+    dataset's train image list (any fold), else the raw layout found; error otherwise."""
     ds, root = _norm_dataset(dataset), Path(root)
     if not root.is_dir(): raise DatasetError("dataset root directory not found", root)
+    if (root / PREPARED_FILE).is_file(): return "prepared"
     pre = LIST_PREFIX[ds]
     if any((root / "list").glob(f"{pre}_train_img_path*.txt")): return "list"
     if ds == "bp4d" and (root / "AUCoding" / "AU_OCC").is_dir(): return "raw"
@@ -488,7 +610,7 @@ def detect_layout(dataset: str, root: str | os.PathLike) -> str:
 def _layout(ds: str, root: Path, layout: str) -> str:
     if layout == "auto": return detect_layout(ds, root)
     if ds == "affwild2" and layout == "raw": layout = "abaw"
-    ok = ["list"] + ([RAW_LAYOUT[ds]] if ds in RAW_LAYOUT else [])
+    ok = ["list", "prepared"] + ([RAW_LAYOUT[ds]] if ds in RAW_LAYOUT else [])
     if layout not in ok: raise ValueError(f"layout={layout!r} is not one of {['auto'] + ok} for {ds}")
     return layout
 
@@ -502,12 +624,13 @@ def _synth_aus(root: Path, errors) -> list[int] | None:
         errors(f"'aus' must be a list of AU numbers, got {aus!r}", f); return None
     return aus
 
-def _load(dataset, root, fold, split, layout, parts, errors) -> AUFrames | None:
-    "Shared by `load_frames` (raise on the first error) and `check_dataset` (collect them)."
+def _load(dataset, root, fold, split, layout, parts, errors, drop_unlandmarked: bool = True) -> AUFrames | None:
+    """Shared by `load_frames` (raise on the first error), `check_dataset` (collect them) and `aunce-data prepare`
+    (which keeps the frames without landmarks, `drop_unlandmarked=False`, to report them)."""
     ds, root = _norm_dataset(dataset), Path(root).expanduser().absolute()
     if split not in ("train", "test", "all"): raise ValueError(f"split must be 'train', 'test' or 'all', got {split!r}")
     layout = _layout(ds, root, layout)
-    dirs = _DirIndex()
+    dirs, size = _DirIndex(), 0
     if ds == "synth":
         aus = _synth_aus(root, errors)
         if aus is None: return None
@@ -526,6 +649,8 @@ def _load(dataset, root, fold, split, layout, parts, errors) -> AUFrames | None:
         for s in found:
             if s not in known:
                 errors(f"subject {s} is in no fold part (SPEC §6 parts, or parts=); it would be silently dropped", lab_dir)
+    elif layout == "prepared":
+        rows, size = _read_prepared(ds, root, aus, fold, split, parts, errors, dirs)
     elif layout == "abaw":
         if fold != 1: raise ValueError(f"Aff-Wild2 has no folds (train = Train_Set, test = Validation_Set): fold must be 1, got {fold!r}")
         rows = _read_abaw(root, split, errors, dirs)
@@ -537,13 +662,13 @@ def _load(dataset, root, fold, split, layout, parts, errors) -> AUFrames | None:
             for name in ("paths", "labels", "subjects", "videos", "frames", "sources", "clean", "notes"):
                 getattr(rows, name).extend(getattr(r, name))
         _list_overlap(ds, root, fold, errors)
-    lms = _read_landmarks(root, rows, errors)
+    lms = None if layout == "prepared" else _read_landmarks(root, rows, errors)
     fr = AUFrames(rows.paths, np.asarray(rows.labels, dtype=np.int8).reshape(len(rows.paths), len(aus)), list(aus),
                   rows.subjects, rows.videos, rows.frames, lms,
                   np.asarray(rows.clean, dtype=np.int8).reshape(-1, len(aus)) if rows.clean else None,
                   ds, rows.skipped, layout, split, fold if (layout != "abaw" and ds in FOLDED) else None,
-                  rows.sources, rows.notes)
-    if lms is not None and len(errors):   # frames whose landmarks failed: leave them out (their error is reported)
+                  rows.sources, rows.notes, size, rows.left_out)
+    if drop_unlandmarked and lms is not None and not np.isfinite(lms).all():   # frames whose landmarks failed (reported) or have success 0 (counted)
         fr = fr.subset(np.isfinite(fr.landmarks).all((1, 2)))
     return fr
 

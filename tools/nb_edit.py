@@ -79,7 +79,7 @@ def new(path, cells: list[dict]) -> None:
     save(path, {"cells": cells, "metadata": meta, "nbformat": 4, "nbformat_minor": 5})
 
 
-def _arg(s: str) -> str: return Path(s[1:]).read_text() if s.startswith("@") else s
+def _arg(s: str) -> str: return Path(s[1:]).read_text().removesuffix("\n") if s.startswith("@") else s
 
 
 def main(argv) -> None:
