@@ -19,7 +19,7 @@ def load(path) -> dict: return json.loads(Path(path).read_text())
 
 
 def save(path, nb: dict) -> None:
-    Path(path).write_text(json.dumps(nb, indent=1, ensure_ascii=False) + "\n")
+    Path(path).write_text(json.dumps(nb, indent=1, ensure_ascii=False, sort_keys=True) + "\n")
 
 
 def _src(cell) -> str: return "".join(cell["source"])
