@@ -11,8 +11,8 @@ import torch
 from torchvision.transforms import v2
 
 # %% auto #0
-__all__ = ['IMAGENET_MEAN', 'IMAGENET_STD', 'train_transform', 'eval_transform', 'simclr_transform', 'TwoViews', 'stream_seed',
-           'item_rng']
+__all__ = ['IMAGENET_MEAN', 'IMAGENET_STD', 'VIEW_KINDS', 'PARAM_NAMES', 'N_PARAMS', 'train_transform', 'eval_transform',
+           'simclr_transform', 'TwoViews', 'stream_seed', 'item_rng', 'ViewAugment']
 
 # %% ../nbs/04_transforms.ipynb #fa1e1da0
 IMAGENET_MEAN: tuple[float, float, float] = (0.485, 0.456, 0.406)
@@ -77,3 +77,160 @@ def item_rng(seed: int, *keys: int) -> Iterator[None]:
     torch.manual_seed(stream_seed(seed, *keys))
     try: yield
     finally: torch.set_rng_state(state)
+
+# %% ../nbs/04_transforms.ipynb #79427acb
+import math
+import torch.nn.functional as nnF
+from torchvision.transforms.v2 import functional as TF
+from torchvision.transforms.v2.functional._color import _rgb_to_hsv, _hsv_to_rgb   # the kernels of TF.adjust_hue
+
+VIEW_KINDS: tuple[str, ...] = ("simclr", "simclr_center", "crop", "flip", "none")
+PARAM_NAMES: tuple[str, ...] = ("top", "left", "height", "width", "flip", "jitter", "order0", "order1", "order2", "order3",
+                                "brightness", "contrast", "saturation", "hue", "gray", "blur", "sigma")
+N_PARAMS: int = len(PARAM_NAMES)
+_P = {n: k for k, n in enumerate(PARAM_NAMES)}
+
+class ViewAugment:
+    """A training view of `kind` (`make_transform`'s kinds) in two halves: `draw(face_size)` draws one view's
+    parameters on the CPU with the same torch RNG calls, in the same order, as today's torchvision v2 transform
+    (`simclr_transform`, `train_transform`, ...), and `ViewAugment(x, params)` applies per-sample parameters to a
+    batch of uint8 faces on any device, giving the normalised float views."""
+    def __init__(self, kind: str = "simclr", size: int = 224, *, scale: tuple[float, float] = (0.08, 1.0),
+                 ratio: tuple[float, float] = (3 / 4, 4 / 3),
+                 jitter: tuple[float, float, float, float] = (0.4, 0.4, 0.4, 0.1), p_jitter: float = 0.8,
+                 p_gray: float = 0.2, p_blur: float = 0.5, blur_sigma: tuple[float, float] = (0.1, 2.0),
+                 blur_kernel: int | None = None, mean: Sequence[float] = IMAGENET_MEAN,
+                 std: Sequence[float] = IMAGENET_STD):
+        if kind not in VIEW_KINDS: raise ValueError(f"kind={kind!r} is not one of {VIEW_KINDS}")
+        if not isinstance(size, int) or size < 1: raise ValueError(f"size must be a positive int, got {size!r}")
+        for name, p in (("p_jitter", p_jitter), ("p_gray", p_gray), ("p_blur", p_blur)):
+            if not 0 <= p <= 1: raise ValueError(f"{name} must be a probability in [0, 1], got {p!r}")
+        k = blur_kernel if blur_kernel is not None else max(3, int(0.1 * size) // 2 * 2 + 1)
+        if k % 2 == 0 or k < 1: raise ValueError(f"blur_kernel must be odd and positive, got {k}")
+        if kind == "simclr_center": scale, ratio = (1.0, 1.0), (1.0, 1.0)
+        self.kind, self.size, self.kernel = kind, size, k
+        self.p_jitter, self.p_gray, self.p_blur = p_jitter, p_gray, p_blur
+        self.mean, self.std = list(mean), list(std)
+        self._rrc = v2.RandomResizedCrop(size, scale=scale, ratio=ratio, antialias=True)
+        b, c, s, h = jitter
+        self._jitter = v2.ColorJitter(brightness=b, contrast=c, saturation=s, hue=h)
+        self._blur = v2.GaussianBlur(kernel_size=k, sigma=blur_sigma)
+        self._crop = v2.RandomCrop(size)
+
+    def __repr__(self) -> str: return f"ViewAugment({self.kind!r}, {self.size})"
+
+    def draw(self, face_size: int | tuple[int, int]) -> torch.Tensor:
+        """One view's parameters for a face of `face_size` (int or (H, W)), drawn from torch's global generator
+        (run it inside `item_rng` for a stream per sample). Returns (N_PARAMS,) float64, see `PARAM_NAMES`."""
+        H, W = (face_size, face_size) if isinstance(face_size, int) else map(int, face_size)
+        n = self.size
+        if H < n or W < n: raise ValueError(f"face_size={face_size!r} is smaller than the view size {n}")
+        p = torch.zeros(N_PARAMS, dtype=torch.float64)
+        ct, cl = int(round((H - n) / 2.0)), int(round((W - n) / 2.0))        # v2.CenterCrop's anchor
+        box = [ct, cl, n, n]
+        if self.kind == "crop":
+            r = self._crop.make_params([torch.empty(()).expand(3, H, W)])
+            box = [r["top"], r["left"], n, n]
+        elif self.kind in ("simclr", "simclr_center"):
+            hh, ww = (H, W) if self.kind == "simclr" else (n, n)
+            r = self._rrc.make_params([torch.empty(()).expand(3, hh, ww)])
+            box = [r["top"], r["left"], r["height"], r["width"]]
+            if self.kind == "simclr_center": box[0] += ct; box[1] += cl
+        p[0:4] = torch.tensor(box, dtype=torch.float64)
+        if self.kind == "none": return p
+        p[_P["flip"]] = float(torch.rand(1) < 0.5)                               # v2.RandomHorizontalFlip(0.5)
+        if self.kind not in ("simclr", "simclr_center"): return p
+        if not torch.rand(1) >= self.p_jitter:                                   # v2.RandomApply([ColorJitter])
+            r = self._jitter.make_params([])
+            p[_P["jitter"]] = 1
+            p[_P["order0"]:_P["order0"] + 4] = r["fn_idx"].double()
+            for name in ("brightness", "contrast", "saturation", "hue"):
+                v = r[f"{name}_factor"]
+                p[_P[name]] = float("nan") if v is None else v
+        p[_P["gray"]] = float(not torch.rand(1) >= self.p_gray)                 # v2.RandomGrayscale
+        if not torch.rand(1) >= self.p_blur:                                     # v2.RandomApply([GaussianBlur])
+            p[_P["blur"]], p[_P["sigma"]] = 1, self._blur.make_params([])["sigma"][0]
+        return p
+
+    def __call__(self, x: torch.Tensor, params: torch.Tensor) -> torch.Tensor:
+        """The views of faces `x` under per-sample `params` (from `draw`), computed where `x` is.
+
+        Shape: x (B, 3, H, W) uint8, params (B, N_PARAMS) -> (B, 3, size, size) float32, normalised."""
+        if not torch.is_tensor(x) or x.dtype != torch.uint8 or x.ndim != 4 or x.shape[1] != 3:
+            raise ValueError(f"x must be a (B, 3, H, W) uint8 tensor, got "
+                             f"{tuple(x.shape) if torch.is_tensor(x) else type(x).__name__} {getattr(x, 'dtype', '')}")
+        p = torch.as_tensor(params).detach().to("cpu", torch.float64)
+        if p.shape != (len(x), N_PARAMS): raise ValueError(f"params must be ({len(x)}, {N_PARAMS}), got {tuple(p.shape)}")
+        with torch.autocast(x.device.type, enabled=False):      # the views in float32 under a bf16/fp16 training step too
+            return self._apply(x, p)
+
+    def _apply(self, x: torch.Tensor, p: torch.Tensor) -> torch.Tensor:
+        out = _crops(x, p[:, :4].long().tolist(), self.size)
+        m = p[:, _P["flip"]] > 0
+        if m.any(): out = _where(out, m, lambda y: y.flip(-1))
+        if self.kind in ("simclr", "simclr_center"):
+            jit = p[:, _P["jitter"]] > 0
+            if jit.any():
+                for t in range(4):
+                    for o, name in enumerate(("brightness", "contrast", "saturation", "hue")):
+                        f = p[:, _P[name]]
+                        sel = jit & (p[:, _P["order0"] + t] == o) & ~torch.isnan(f)
+                        if sel.any(): out = _where(out, sel, lambda y, f=f[sel]: _COLOUR[o](y, f))
+            g = p[:, _P["gray"]] > 0
+            if g.any(): out = _where(out, g, _gray3)
+            bl = p[:, _P["blur"]] > 0
+            if bl.any(): out = _where(out, bl, lambda y: _blur(y, p[bl, _P["sigma"]], self.kernel))
+        return TF.normalize(TF.to_dtype(out, torch.float32, scale=True), self.mean, self.std)
+
+def _where(x: torch.Tensor, mask: torch.Tensor, fn) -> torch.Tensor:
+    "x with the samples under `mask` (B,) bool replaced by `fn` of them."
+    if bool(mask.all()): return fn(x)
+    idx = mask.nonzero().flatten().to(x.device)
+    out = x.clone()
+    out[idx] = fn(x[idx])
+    return out
+
+def _crops(x: torch.Tensor, boxes: list, size: int) -> torch.Tensor:
+    "Each sample's box (top, left, height, width) resized to size x size as v2.RandomResizedCrop does (antialiased bilinear)."
+    if all(b == boxes[0] for b in boxes) and boxes[0][2:] == [size, size]:
+        t, l, _, _ = boxes[0]
+        return x[:, :, t:t + size, l:l + size]
+    return torch.stack([TF.resized_crop(xi, t, l, h, w, [size, size], antialias=True)
+                        for xi, (t, l, h, w) in zip(x, boxes)])
+
+def _col(f: torch.Tensor, x: torch.Tensor) -> torch.Tensor: return f.to(x.device, torch.float32).view(-1, 1, 1, 1)
+
+def _gray(x: torch.Tensor) -> torch.Tensor:
+    "torchvision's luma, float (B, 1, H, W) of uint8 (B, 3, H, W)."
+    r, g, b = x.unbind(dim=-3)
+    return r.mul(0.2989).add_(g, alpha=0.587).add_(b, alpha=0.114).unsqueeze(-3)
+
+def _blend(x: torch.Tensor, other: torch.Tensor, f: torch.Tensor) -> torch.Tensor:
+    "TF._blend with a factor per sample: x * f + other * (1 - f), clamped and truncated to uint8."
+    a = x.mul(_col(f, x)).double()      # the sum in float64 rounds once, as the fused multiply-add of add_(alpha=) does
+    return a.add_(other.double() * _col(1.0 - f, x).double()).float().clamp_(0, 255).to(torch.uint8)
+
+def _brightness(x, f): return x.mul(_col(f, x)).clamp_(0, 255).to(torch.uint8)
+def _contrast(x, f): return _blend(x, _gray(x).floor_().mean(dim=(-3, -2, -1), keepdim=True), f)
+def _saturation(x, f): return _blend(x, _gray(x).floor_(), f)
+def _hue(x, f):
+    hsv = _rgb_to_hsv(TF.to_dtype(x, torch.float32, scale=True))
+    h, s, v = hsv.unbind(dim=-3)
+    h = h.add(f.to(x.device, torch.float32).view(-1, 1, 1)).remainder_(1.0)
+    return TF.to_dtype(_hsv_to_rgb(torch.stack((h, s, v), dim=-3)), torch.uint8, scale=True)
+_COLOUR = (_brightness, _contrast, _saturation, _hue)
+
+def _gray3(x): return _gray(x).to(torch.uint8).expand(x.shape).contiguous()
+
+def _blur(x: torch.Tensor, sigma: torch.Tensor, k: int) -> torch.Tensor:
+    """v2.GaussianBlur(k, sigma) with a sigma per sample, as two 1-D passes (the 2-D kernel is their outer product):
+    reflect padding, float32, rounded back to uint8. Shape: x (B, 3, H, W) uint8, sigma (B,)."""
+    B, C, H, W = x.shape
+    lim = (k - 1) / (2.0 * math.sqrt(2.0))
+    t = torch.linspace(-lim, lim, steps=k, dtype=torch.float32, device=x.device)
+    ker = torch.softmax(t.div(sigma.to(x.device, torch.float32).view(-1, 1)).pow(2).neg(), dim=1)   # (B, k)
+    ker = ker.repeat_interleave(C, dim=0)                                                          # (B*C, k)
+    y = x.to(torch.float32).reshape(1, B * C, H, W)
+    y = nnF.conv2d(nnF.pad(y, [k // 2, k // 2, 0, 0], mode="reflect"), ker.view(B * C, 1, 1, k), groups=B * C)
+    y = nnF.conv2d(nnF.pad(y, [0, 0, k // 2, k // 2], mode="reflect"), ker.view(B * C, 1, k, 1), groups=B * C)
+    return y.reshape(B, C, H, W).round_().to(torch.uint8)
