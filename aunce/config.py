@@ -21,7 +21,8 @@ __all__ = ['SAVED_BEFORE', 'VIEWS', 'AUGMENTS', 'METHODS', 'PRESETS', 'preset_va
 # %% ../nbs/10b_config.ipynb #8ab74c44
 # fields added after configs were first saved, with the value that reproduces what those runs did: a config read
 # back from a file (`TrainConfig.from_dict`, resuming a checkpoint) that lacks one of them takes this value
-SAVED_BEFORE: dict = {"head": "anfl", "head_channels": 64, "channels_last": False, "cache_images": False, "shift": 0}
+SAVED_BEFORE: dict = {"head": "anfl", "head_channels": 64, "channels_last": False, "cache_images": False, "shift": 0,
+                       "augment_on": "cpu"}
 
 VIEWS = ("simclr", "crop", "flip", "simclr_center")
 AUGMENTS = ("crop", "flip", "none")
@@ -113,9 +114,10 @@ class TrainConfig:
     seed: int = 0
     device: str = "auto"
     out_dir: str = ""
-    num_workers: int = 0
+    num_workers: int = 0               # loader worker processes; 0: load in the training process; -1: auto (min(8, cores - 1))
     threads: int = 0                   # torch CPU threads (torch.set_num_threads); 0 leaves the setting alone
     channels_last: bool = True         # conv backbones in channels_last memory format (faster on CPUs and GPUs; see train_speed.py)
+    augment_on: str = "auto"           # where the training views are made: cpu (loader) | device (batched, in the step) | auto: device on cuda
     cache_images: bool | None = None   # keep the aligned faces in memory; None: when they fit in 2 GiB and num_workers == 0
     keep_checkpoints: str = "last"
     progress: bool = True
@@ -151,6 +153,8 @@ class TrainConfig:
                   (self.neg_power in NEG_POWERS, f"neg_power={self.neg_power!r} is not one of {NEG_POWERS}"),
                   (self.embedding in EMBEDDINGS, f"embedding={self.embedding!r} is not one of {EMBEDDINGS}"),
                   (self.select_epoch in ("val_auc", "last"), f"select_epoch={self.select_epoch!r} is not 'val_auc' or 'last'"),
+                  (self.augment_on in ("auto", "cpu", "device"), f"augment_on={self.augment_on!r} is not 'auto', 'cpu' or 'device'"),
+                  (self.num_workers >= -1, f"num_workers={self.num_workers} must be >= 0, or -1 (auto)"),
                   (self.monitor_frames >= 0, f"monitor_frames={self.monitor_frames} must be >= 0"),
                   (self.image_size >= 16, f"image_size={self.image_size} is too small")]
         for ok, msg in checks:

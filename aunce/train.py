@@ -4,7 +4,7 @@
 
 # %% ../nbs/10_train.ipynb #e652cc94
 from __future__ import annotations
-import sys, time, warnings
+import os, sys, time, warnings
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 import numpy as np
@@ -12,19 +12,20 @@ import pandas as pd
 import torch
 from torch import nn
 import torch.nn.functional as F
-from torch.utils.data import DataLoader, RandomSampler, WeightedRandomSampler
+from torch.utils.data import BatchSampler, DataLoader, RandomSampler, Sampler, WeightedRandomSampler
 from tqdm import tqdm
 
 # %% auto #0
-__all__ = ['RESUME_MAY_CHANGE', 'CACHE_LIMIT_BYTES', 'batch_positive_counts', 'rare_au_weights', 'make_train_loader',
+__all__ = ['RESUME_MAY_CHANGE', 'TIMING_COLUMNS', 'CACHE_LIMIT_BYTES', 'batch_positive_counts', 'rare_au_weights',
+           'resolve_workers', 'one_thread_worker', 'EpochBatches', 'loader_kwargs', 'make_train_loader',
            'embedding_spread', 'class_cosine_gap', 'nearest_centroid_auc', 'learning_warnings', 'FitResult', 'fit',
-           'batch_shift', 'make_transform', 'TrainResult', 'build_model', 'use_image_cache', 'cache_images', 'train',
-           'aligned_size', 'aligned_size_for', 'AUGMENTS', 'autocast', 'check_writable_dir', 'default_run_dir',
-           'derive_seed', 'ensure_synth', 'get_rng_state', 'load_checkpoint', 'load_weights', 'make_optimizer',
-           'make_scheduler', 'METHODS', 'prepare_data', 'PRESETS', 'project_root', 'resolve_device', 'resolve_path',
-           'RunDir', 'save_checkpoint', 'save_weights', 'SAVED_BEFORE', 'seed_everything', 'set_rng_state',
-           'split_statistics', 'split_train_val', 'synth_render_size', 'synth_root', 'TrainConfig', 'VIEWS',
-           'write_json']
+           'batch_shift', 'make_transform', 'make_views', 'resolve_augment_on', 'TrainResult', 'build_model',
+           'use_image_cache', 'cache_images', 'train', 'aligned_size', 'aligned_size_for', 'AUGMENTS', 'autocast',
+           'check_writable_dir', 'default_run_dir', 'derive_seed', 'ensure_synth', 'get_rng_state', 'load_checkpoint',
+           'load_weights', 'make_optimizer', 'make_scheduler', 'METHODS', 'prepare_data', 'PRESETS', 'project_root',
+           'resolve_device', 'resolve_path', 'RunDir', 'save_checkpoint', 'save_weights', 'SAVED_BEFORE',
+           'seed_everything', 'set_rng_state', 'split_statistics', 'split_train_val', 'synth_render_size', 'synth_root',
+           'TrainConfig', 'VIEWS', 'write_json']
 
 # %% ../nbs/10_train.ipynb #c9cef782
 # moved to the modules below; imported here for this module and re-exported, so `from aunce.train import ...` keeps working
@@ -60,16 +61,58 @@ def rare_au_weights(labels: np.ndarray | torch.Tensor, rates: Sequence[float] | 
     w = torch.where(y == 1, r.pow(-power), torch.ones_like(r)).amax(1)
     return w.clamp_min(1.0)
 
+def resolve_workers(num_workers: int, local_world_size: int = 1) -> int:
+    """Loader worker processes for `num_workers`: itself when >= 0 (0: load in the training process), for -1 (auto)
+    one per CPU core this process may use beyond its own, `min(8, cores // local_world_size - 1)`, at least 0."""
+    n = int(num_workers)
+    if n >= 0: return n
+    if n != -1: raise ValueError(f"num_workers={num_workers} must be >= 0, or -1 (auto)")
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    return max(0, min(8, cores // max(1, int(local_world_size)) - 1))
+
+def one_thread_worker(worker_id: int) -> None:
+    "A DataLoader `worker_init_fn`: one torch thread per worker (the workers are the parallelism; more threads oversubscribe)."
+    torch.set_num_threads(1)
+
+class EpochBatches(Sampler):
+    """The batches of `batch_sampler` (a `BatchSampler` or `ShardedBatchSampler` over a sampler with a `generator`)
+    as lists of `(epoch, index)` pairs, so that workers that persist from epoch to epoch (`persistent_workers`) still
+    give each item the views of its epoch (`AUDataset` reads the pair). `set_epoch(epoch, generator)` before an
+    epoch: its batches are then those of `batch_sampler` drawn with `generator`."""
+    def __init__(self, batch_sampler):
+        self.batch_sampler, self.epoch = batch_sampler, 0
+    def set_epoch(self, epoch: int, generator: torch.Generator | None = None) -> None:
+        self.epoch = int(epoch)
+        if generator is not None: self.batch_sampler.sampler.generator = generator
+    def __len__(self) -> int: return len(self.batch_sampler)
+    def __iter__(self):
+        e = self.epoch
+        for b in self.batch_sampler: yield [(e, int(i)) for i in b]
+
+def loader_kwargs(num_workers: int, pin_memory: bool = False, prefetch_factor: int = 4,
+                  persistent_workers: bool | None = None) -> dict:
+    """The DataLoader settings a training loader gets: `num_workers` (-1: auto, `resolve_workers`), one thread per
+    worker, workers kept from epoch to epoch (`persistent_workers`, default: when there are workers), `prefetch_factor`
+    batches ahead per worker, pinned memory (for a cuda device)."""
+    n = resolve_workers(num_workers, int(os.environ.get("LOCAL_WORLD_SIZE", 1)))
+    kw = dict(num_workers=n, pin_memory=pin_memory)
+    if n: kw.update(worker_init_fn=one_thread_worker, prefetch_factor=prefetch_factor,
+                    persistent_workers=n > 0 if persistent_workers is None else persistent_workers)
+    return kw
+
 def make_train_loader(dataset, batch_size: int, generator: torch.Generator, *, sample_weights: torch.Tensor | None = None,
-                      num_workers: int = 0, drop_last: bool = True, pin_memory: bool = False) -> DataLoader:
-    "Shuffled (or weighted, with replacement) batches drawn with `generator`; the last partial batch dropped."
+                      num_workers: int = 0, drop_last: bool = True, pin_memory: bool = False, prefetch_factor: int = 4,
+                      persistent_workers: bool = False) -> DataLoader:
+    """Shuffled (or weighted, with replacement) batches drawn with `generator`; the last partial batch dropped.
+    `num_workers` -1: auto; workers run one thread each (`loader_kwargs`). One loader per epoch, so its workers do
+    not persist unless `persistent_workers` (`train` keeps one loader for all epochs instead, `EpochBatches`)."""
     if len(dataset) < batch_size and drop_last:
         raise ValueError(f"the training split has {len(dataset)} images, fewer than batch_size={batch_size}")
     sampler = (RandomSampler(dataset, generator=generator) if sample_weights is None else
                WeightedRandomSampler(sample_weights, num_samples=len(dataset), replacement=True, generator=generator))
-    return DataLoader(dataset, batch_size=batch_size, sampler=sampler, num_workers=num_workers, drop_last=drop_last,
-                      pin_memory=pin_memory, generator=generator if num_workers else None,
-                      persistent_workers=False)
+    kw = loader_kwargs(num_workers, pin_memory, prefetch_factor, persistent_workers)
+    return DataLoader(dataset, batch_size=batch_size, sampler=sampler, drop_last=drop_last,
+                      generator=generator if kw["num_workers"] else None, **kw)
 
 # %% ../nbs/10_train.ipynb #25f34196
 def embedding_spread(z: torch.Tensor) -> dict:
@@ -130,9 +173,13 @@ def learning_warnings(rec: dict, epoch: int, chance_after: int = 3, margin: floa
 
 # %% ../nbs/10_train.ipynb #f4bb38f0
 RESUME_MAY_CHANGE = {"epochs", "progress", "log_every", "out_dir", "device", "num_workers", "threads", "keep_checkpoints",
-                     "channels_last", "cache_images"}
+                     "channels_last", "cache_images", "augment_on"}
 
 _MONITORS = ("emb_std", "mean_cos", "cos_gap")
+
+# the per-epoch times of the history (they differ from run to run): the epoch, images/s, waiting for the loader,
+# forward/backward/optimiser steps, the monitors (validation)
+TIMING_COLUMNS: tuple[str, ...] = ("seconds", "images_per_s", "load_s", "step_s", "eval_s")
 
 @dataclass
 class FitResult:
@@ -206,11 +253,14 @@ def fit(model: nn.Module, step_fn: Callable[[nn.Module, dict], torch.Tensor],
         loader = make_loader(gen)
         model.train()
         rows, losses, n_img, t0 = [], [], 0, time.perf_counter()
+        load_s = step_s = 0.0
+        t_end = t0
         pos_min = None
         total = len(loader) if hasattr(loader, "__len__") else None
         bar = tqdm(loader, total=total, desc=f"epoch {epoch + 1}/{epochs}", disable=not (progress and main), leave=False,
                    mininterval=1.0, file=sys.stderr)
         for step, batch in enumerate(bar):
+            t_got = time.perf_counter(); load_s += t_got - t_end      # waiting for the loader
             labels = batch["labels"]
             optimizer.zero_grad(set_to_none=True)
             with autocast(device, precision):
@@ -242,16 +292,20 @@ def fit(model: nn.Module, step_fn: Callable[[nn.Module, dict], torch.Tensor],
                 log(f"epoch {epoch} step {step} loss {lv:.4f} pos " +
                     " ".join(f"{n}:{c}" for n, c in zip(names, pos.tolist())))
             for cb in callbacks: cb(epoch, step, lv)
+            t_end = time.perf_counter(); step_s += t_end - t_got     # forward, backward, optimiser (synchronised by the loss value)
         bar.close()
         if not losses: raise ValueError(f"epoch {epoch} had no batches (is the training split smaller than a batch?)")
         secs = time.perf_counter() - t0
         rec = {"epoch": epoch, "loss": float(np.mean(losses)), "lr": optimizer.param_groups[0]["lr"],
-               "images": n_img, "seconds": secs, "images_per_s": n_img / max(secs, 1e-9)}
+               "images": n_img, "seconds": secs, "images_per_s": n_img / max(secs, 1e-9),
+               "load_s": load_s, "step_s": step_s, "eval_s": 0.0}
         if grad_clip: rec["grad_norm"] = float(np.mean([r["grad_norm"] for r in rows]))
         zero = [n for n, c in zip(names, pos_min.tolist()) if c == 0]
         rec.update({f"pos_min_{n}": int(c) for n, c in zip(names, pos_min.tolist())})
         if eval_fn is not None and main:
+            t_ev = time.perf_counter()
             ev = eval_fn(raw, epoch); model.train()
+            rec["eval_s"] = time.perf_counter() - t_ev
             rec.update(ev)
             for msg in learning_warnings(rec, epoch):
                 warnings.warn(msg, stacklevel=2); log("WARNING " + msg)
@@ -317,6 +371,19 @@ def make_transform(kind: str, size: int):
         return v2.Compose([v2.CenterCrop(size), simclr_transform(size, scale=(1.0, 1.0), ratio=(1.0, 1.0))])
     raise ValueError(f"transform kind={kind!r} is not one of {sorted(set(VIEWS) | set(AUGMENTS))}")
 
+def make_views(kind: str, size: int):
+    """The `aunce.transforms.ViewAugment` of `kind` (`make_transform`'s kinds, the same views): its parameters are
+    drawn per sample in the loader and applied to a batch of uint8 faces on the CPU or the device (`augment_on`)."""
+    from aunce.transforms import ViewAugment
+    if kind not in set(VIEWS) | set(AUGMENTS): raise ValueError(f"transform kind={kind!r} is not one of {sorted(set(VIEWS) | set(AUGMENTS))}")
+    return ViewAugment(kind, size)
+
+def resolve_augment_on(augment_on: str, device) -> str:
+    "Where the training views are made: `cpu` (the loader), `device` (batched in the step); `auto`: device on cuda."
+    if augment_on not in ("auto", "cpu", "device"): raise ValueError(f"augment_on={augment_on!r} is not 'auto', 'cpu' or 'device'")
+    if augment_on != "auto": return augment_on
+    return "device" if torch.device(device).type == "cuda" else "cpu"
+
 @dataclass
 class TrainResult:
     "A finished run: the model, its history and run folder, the splits and their statistics."
@@ -357,16 +424,17 @@ CACHE_LIMIT_BYTES: int = 2 * 1024**3
 def use_image_cache(cfg: TrainConfig, n_frames: int) -> bool:
     "Whether `train` keeps the aligned faces of `n_frames` frames in memory (`cfg.cache_images`, or None: when they fit)."
     if cfg.cache_images is not None: return bool(cfg.cache_images)
-    return cfg.num_workers == 0 and n_frames * aligned_size(cfg) ** 2 * 3 <= CACHE_LIMIT_BYTES
+    return resolve_workers(cfg.num_workers) == 0 and n_frames * aligned_size(cfg) ** 2 * 3 <= CACHE_LIMIT_BYTES
 
 def cache_images(ds):
-    """`ds` (an `AUDataset`) with `load_image` memoised: each face is decoded and aligned once, then kept in memory
-    (the random transforms still run on every access). Returns `ds`."""
-    load, memo = ds.load_image, {}
-    def load_image(i: int):
-        if i not in memo: memo[i] = load(i)
-        return memo[i]
-    ds.load_image = load_image
+    """`ds` (an `AUDataset`) with `load_image` and `load_face` memoised: each face is decoded and aligned once, then
+    kept in memory (the random transforms still run on every access). Returns `ds`."""
+    for name in ("load_image", "load_face"):
+        if not hasattr(ds, name): continue
+        def memoised(i: int, load=getattr(ds, name), memo={}):
+            if i not in memo: memo[i] = load(i)
+            return memo[i]
+        setattr(ds, name, memoised)
     return ds
 
 def _val_monitor(cfg: TrainConfig, train_frames, val_frames, device):
@@ -387,7 +455,7 @@ def _val_monitor(cfg: TrainConfig, train_frames, val_frames, device):
     def outputs(model, ds):
         model.eval()
         zs, ps = [], []
-        for b in DataLoader(ds, batch_size=bs, shuffle=False, num_workers=cfg.num_workers):
+        for b in DataLoader(ds, batch_size=bs, shuffle=False, **loader_kwargs(cfg.num_workers, persistent_workers=False)):
             x = b["image"].to(device)
             with autocast(device, cfg.precision):
                 if cfg.method == "wce":
@@ -418,7 +486,6 @@ def train(cfg: TrainConfig, train_frames=None, val_frames=None, *, resume: bool 
     from aunce.distributed import (init_distributed, local_batch_size, broadcast_object, ShardedBatchSampler,
                                    ddp_contrastive_loss, ddp_wce_loss, to_global_batchnorm, to_plain_batchnorm)
     from aunce.data import AUDataset
-    from aunce.transforms import TwoViews
     from aunce.loss import AUNCELoss, wce_loss, supcon_loss
     if train_frames is None:
         train_frames, _ = prepare_data(cfg, echo)
@@ -461,8 +528,17 @@ def train(cfg: TrainConfig, train_frames=None, val_frames=None, *, resume: bool 
         loss_gen.manual_seed(derive_seed(cfg.seed, epoch, 4099)); shift_gen.manual_seed(derive_seed(cfg.seed, epoch, 8191))
         ds.set_epoch(epoch)
     shift = lambda x: batch_shift(x, cfg.shift, shift_gen)
+    augment_on = resolve_augment_on(cfg.augment_on, device)
+    def views_of(batch) -> list:
+        "The batch's views: made here from the uint8 faces and their parameters (augment_on='device'), or the loader's."
+        if "params" in batch:
+            x = batch["image"].to(device, non_blocking=True)
+            return [v(x, batch["params"][:, k]) for k, v in enumerate(vas)]
+        ims = batch["image"]
+        return list(ims) if isinstance(ims, (tuple, list)) else [ims]
     if cfg.method in ("aunce", "supcon"):
-        tf = TwoViews(make_transform(cfg.views, cfg.image_size))
+        va = make_views(cfg.views, cfg.image_size)
+        vas, views = (va, va), (va, va)
         if cfg.method == "aunce":
             loss_fn = AUNCELoss(tau=cfg.tau, beta_min=cfg.beta_min, beta_maj=cfg.beta_maj, minority=stats["minority"].to(device),
                                 p=cfg.p, au_weights=w, draw=cfg.draw, neg_power=cfg.neg_power, generator=loss_gen)
@@ -475,27 +551,31 @@ def train(cfg: TrainConfig, train_frames=None, val_frames=None, *, resume: bool 
         else:
             loss_fn = lambda z1, z2, y: supcon_loss(z1, z2, y, tau=cfg.tau, au_weights=w)
         def step_fn(m, batch):
-            x1, x2 = (shift(x) for x in batch["image"])
+            x1, x2 = (shift(x) for x in views_of(batch))
             z = m(torch.cat([x1, x2]).to(device, non_blocking=True, memory_format=fmt)).float()
             return loss_fn(z[: len(x1)], z[len(x1):], batch["labels"].to(device))
     else:
-        tf = make_transform(cfg.augment, cfg.image_size)
+        views = make_views(cfg.augment, cfg.image_size); vas = (views,)
         wce = (lambda x, y, au_weights: ddp_wce_loss(x, y, au_weights, info)) if info.enabled else wce_loss
         def step_fn(m, batch):
-            return wce(m(shift(batch["image"]).to(device, non_blocking=True, memory_format=fmt)).float(), batch["labels"].to(device), au_weights=w)
-    ds = AUDataset(train_frames, transform=tf, size=aligned_size(cfg), seed=cfg.seed)
+            return wce(m(shift(views_of(batch)[0]).to(device, non_blocking=True, memory_format=fmt)).float(), batch["labels"].to(device), au_weights=w)
+    ds = AUDataset(train_frames, views=views, size=aligned_size(cfg), seed=cfg.seed, augment_on=augment_on)
     if use_image_cache(cfg, len(ds)): cache_images(ds)
     sw = rare_au_weights(train_frames.labels, stats["rates"], cfg.oversample_power) if cfg.oversample else None
-    make_loader = lambda g: make_train_loader(ds, cfg.batch_size, g, sample_weights=sw, num_workers=cfg.num_workers,
-                                              pin_memory=device.type == "cuda")
-    if info.enabled:   # each rank its slice of the global batches that one process would draw with `g`
-        def make_loader(g):
-            base = (RandomSampler(ds, generator=g) if sw is None else
-                    WeightedRandomSampler(sw, num_samples=len(ds), replacement=True, generator=g))
-            wg = torch.Generator().manual_seed(derive_seed(int(g.initial_seed()), info.rank))   # workers' seeds per rank
-            return DataLoader(ds, batch_sampler=ShardedBatchSampler(base, cfg.batch_size, info.rank, info.world_size),
-                              num_workers=cfg.num_workers, pin_memory=device.type == "cuda",
-                              generator=wg if cfg.num_workers else None)
+    if len(ds) < cfg.batch_size: raise ValueError(f"the training split has {len(ds)} images, fewer than batch_size={cfg.batch_size}")
+    # one loader for all epochs (its workers persist): each epoch's batches are those of the base sampler drawn with
+    # the epoch's generator `g`, and every index carries its epoch to the workers (`EpochBatches`); under DDP each
+    # rank takes its slice of the global batches that one process would draw with `g` (`ShardedBatchSampler`)
+    base = (RandomSampler(ds, generator=torch.Generator()) if sw is None else
+            WeightedRandomSampler(sw, num_samples=len(ds), replacement=True, generator=torch.Generator()))
+    batches = EpochBatches(ShardedBatchSampler(base, cfg.batch_size, info.rank, info.world_size) if info.enabled
+                           else BatchSampler(base, cfg.batch_size, drop_last=True))
+    lkw = loader_kwargs(cfg.num_workers, pin_memory=device.type == "cuda")
+    worker_gen = torch.Generator().manual_seed(derive_seed(cfg.seed, 7919, info.rank))   # workers' seeds (the views do not use them)
+    loader = DataLoader(ds, batch_sampler=batches, generator=worker_gen if lkw["num_workers"] else None, **lkw)
+    def make_loader(g):
+        batches.set_epoch(ds.epoch, g)
+        return loader
     steps = len(ds) // cfg.batch_size
     if steps == 0: raise ValueError(f"the training split has {len(ds)} frames, fewer than batch_size={cfg.batch_size}")
     opt = make_optimizer(model.parameters(), cfg.lr, cfg.weight_decay, cfg.betas)

@@ -137,3 +137,24 @@ def test_old_checkpoints_and_other_heads(tmp_path):
     with pytest.raises(ValueError, match=r"config differs in \['graph', 'head'\].*'spatial'.*'anfl'"):
         fit(an, step, lambda g: data, epochs=2, run=run, optimizer=make_optimizer(an.parameters(), 1e-3),
             config=other.to_dict(), progress=False, resume=True)
+
+
+def _tiny_run(tmp_path, name, **kw):
+    from aunce.train import TrainConfig, train
+    torch.set_num_threads(1)
+    cfg = TrainConfig(dataset="synth", subjects=6, frames=24, label_noise=0.2, image_size=32, cache_dir=str(tmp_path / "cache"),
+                      backbone="tiny", embed_dim=16, epochs=2, batch_size=16, lr=1e-3, device="cpu", seed=3,
+                      out_dir=str(tmp_path / name), progress=False, val_fraction=0.25, monitor_frames=32, **kw)
+    return train(cfg).history
+
+
+@pytest.mark.parametrize("views", ["simclr", "flip"])
+def test_where_the_views_are_made_and_the_workers_do_not_change_the_run(tmp_path, views):
+    """The views made in the step from uint8 faces and per-sample parameters (augment_on='device', here on the CPU)
+    and those made in the loader, in the training process or in two persistent workers, give the same run."""
+    cpu = _tiny_run(tmp_path, "cpu", views=views, augment_on="cpu")
+    dev = _tiny_run(tmp_path, "dev", views=views, augment_on="device")
+    two = _tiny_run(tmp_path, "two", views=views, augment_on="cpu", num_workers=2, cache_images=False)
+    for h in (dev, two):
+        assert torch.allclose(torch.tensor(h["loss"].values), torch.tensor(cpu["loss"].values), atol=1e-5), (h["loss"], cpu["loss"])
+    assert {"load_s", "step_s", "eval_s"} <= set(cpu.columns) and (cpu["eval_s"] > 0).all()
